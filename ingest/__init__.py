@@ -1,0 +1,1 @@
+"""Frontdesk ingestion: knowledge-base markdown in, a versioned ChromaDB index out."""

