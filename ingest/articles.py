@@ -130,7 +130,7 @@ def _validation_findings(
         elif error["type"] == "missing":
             message = f"missing required key {key!r}"
         else:
-            message = f"{where}: {error['msg']}"
+            message = f"{where}: {error['msg'].removeprefix('Value error, ')}"
         findings.append(Finding(path, line, message))
     return findings
 
@@ -150,9 +150,14 @@ def parse_article(path: Path, display_path: Path | None = None) -> Article:
     try:
         data: Any = yaml.safe_load(front_matter)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # Point at where the broken construct starts (an unclosed bracket or quote)
+        # rather than where the parser gave up, which is often the end of the block.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = first_line + (mark.line if mark is not None else 0)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if context and getattr(exc, "context_mark", None) is not None:
+            problem = f"{problem} ({context})"
         raise KnowledgeBaseError([Finding(shown, line, f"invalid YAML: {problem}")]) from None
     if not isinstance(data, dict):
         raise KnowledgeBaseError(

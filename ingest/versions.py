@@ -17,6 +17,7 @@ the flip keeps working.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import fcntl
 import json
@@ -36,6 +37,8 @@ from ingest.store import IndexCollection
 
 logger = logging.getLogger(__name__)
 
+ABANDONED_AFTER_SECONDS = 3600.0
+
 
 @dataclass(frozen=True)
 class Pointer:
@@ -48,6 +51,15 @@ def new_version_name() -> str:
     now = time.time()
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now * 1000) % 1000:03d}"
     return f"v{stamp}-{secrets.token_hex(2)}"
+
+
+def version_age(version: str) -> float:
+    """Seconds since a version was created, from its name (0 when it cannot be read)."""
+    try:
+        created = calendar.timegm(time.strptime(version[1:16], "%Y%m%dT%H%M%S"))
+    except ValueError:
+        return 0.0
+    return time.time() - created
 
 
 def _chroma_settings() -> Any:
@@ -110,12 +122,20 @@ class IndexVersions:
         keep = {pointer.current, pointer.previous}
         removed = []
         for version in self.list_versions():
-            if version not in keep and (pointer.current is None or version < pointer.current):
+            superseded = pointer.current is not None and version < pointer.current
+            if version not in keep and (superseded or self.abandoned(version)):
                 self.drop(version)
                 removed.append(version)
         if removed:
             logger.info("removed old index versions versions=%s", ",".join(removed))
         return removed
+
+    def abandoned(self, version: str) -> bool:
+        """Whether an unpublished version newer than the current one is left from a dead run.
+
+        Embedded mode holds the ingest lock while cleaning up, so no other run is writing.
+        """
+        return True
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -231,6 +251,10 @@ class ServerVersions(IndexVersions):
                 host=self._host, port=self._port, ssl=self._ssl, settings=_chroma_settings()
             )
         return self._client
+
+    def abandoned(self, version: str) -> bool:
+        """Another host may be ingesting into the same server: only versions an hour old."""
+        return version_age(version) > ABANDONED_AFTER_SECONDS
 
     def _pointer_collection(self) -> Any:
         return self._shared_client().get_or_create_collection(

@@ -50,8 +50,7 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         Path(".frontdesk"),
-        description="Folder for local state: the embedded index versions and, later, the "
-        "SQLite database.",
+        description="Folder for local state: the embedded index versions and the ingest lock.",
         json_schema_extra=_group("index"),
     )
     embedding_model: str = Field(

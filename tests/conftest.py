@@ -1,0 +1,135 @@
+"""Shared fixtures: knowledge bases in temp folders, embedders, a real Chroma server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.chunking import ChunkingOptions
+from ingest.embedding import SentenceTransformerEmbedder
+from ingest.job import IngestJob
+from ingest.versions import IndexVersions, index_versions
+from tests.fakes import FakeEmbedder
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_KB = ROOT / "kb_articles"
+BIN = Path(sys.executable).parent
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout} s")
+
+
+def write_article(kb: Path, relative: str, front_matter: str, body: str) -> Path:
+    path = kb / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\n{front_matter.strip()}\n---\n{body.lstrip()}", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path) -> Path:
+    """Four real articles from the sample knowledge base, in a folder tests may edit."""
+    kb = tmp_path / "kb"
+    for name in ("billing/update-payment-card.md", "billing/download-invoices.md",
+                 "account/reset-password.md", "integrations/slack.md"):
+        target = kb / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SAMPLE_KB / name, target)
+    return kb
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> SentenceTransformerEmbedder:
+    """The bundled all-MiniLM-L6-v2, loaded once per test session."""
+    embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    embedder.embed(["warm up"])
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (`chroma run`) on a free loopback port, for the whole session."""
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = (path / "server.log").open("wb")
+    process = subprocess.Popen(
+        [str(BIN / "chroma"), "run", "--path", str(path / "data"), "--host", "127.0.0.1",
+         "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+_prefix_counter = iter(range(10_000))
+
+
+@pytest.fixture(params=["embedded", "server"])
+def versions(request: pytest.FixtureRequest, tmp_path: Path) -> IndexVersions:
+    """Index versions in both modes: embedded in a temp folder, and on the Chroma server."""
+    if request.param == "embedded":
+        return index_versions(tmp_path / "data", "frontdesk")
+    url = request.getfixturevalue("chroma_server")
+    return index_versions(tmp_path / "data", f"test{next(_prefix_counter):04d}", url)
+
+
+def make_job(kb: Path, versions: IndexVersions, embedder: object,
+             options: ChunkingOptions | None = None) -> IngestJob:
+    return IngestJob(kb, versions, embedder, options or ChunkingOptions())  # type: ignore[arg-type]
+
+
+def cli_env(data_dir: Path, kb_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a `frontdesk` subprocess: its own data dir and knowledge base."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
+    env.update({"FRONTDESK_DATA_DIR": str(data_dir), "FRONTDESK_KB_DIR": str(kb_dir),
+                "HF_HUB_OFFLINE": "1", **extra})
+    return env
+
+
+def frontdesk(*args: str) -> list[str]:
+    return [str(BIN / "frontdesk"), *args]
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory,
+                 real_embedder: SentenceTransformerEmbedder) -> IndexVersions:
+    """The sample knowledge base ingested with the real model, once per session (read only)."""
+    versions = index_versions(tmp_path_factory.mktemp("sample-index"), "frontdesk")
+    IngestJob(SAMPLE_KB, versions, real_embedder, ChunkingOptions()).run()
+    return versions
