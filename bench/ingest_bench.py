@@ -36,20 +36,90 @@ from ingest.versions import EmbeddedVersions  # noqa: E402
 
 BIN = Path(sys.executable).parent
 AREAS = ["billing", "account", "projects", "time", "invoices", "integrations", "data", "mobile"]
-NOUNS = ("invoice card plan seat workspace project board task timer timesheet report export "
-         "import token webhook integration calendar member role password session backup client "
-         "payment receipt refund discount template notification filter label comment file").split()
-VERBS = ("open choose select enter confirm download upload connect disconnect invite remove "
-         "archive restore rename schedule export import review approve cancel update").split()
-ADJECTIVES = ("new current previous monthly annual shared private default custom failed pending "
-              "active archived recurring billable").split()
+NOUNS = [
+    "invoice",
+    "card",
+    "plan",
+    "seat",
+    "workspace",
+    "project",
+    "board",
+    "task",
+    "timer",
+    "timesheet",
+    "report",
+    "export",
+    "import",
+    "token",
+    "webhook",
+    "integration",
+    "calendar",
+    "member",
+    "role",
+    "password",
+    "session",
+    "backup",
+    "client",
+    "payment",
+    "receipt",
+    "refund",
+    "discount",
+    "template",
+    "notification",
+    "filter",
+    "label",
+    "comment",
+    "file",
+]
+VERBS = [
+    "open",
+    "choose",
+    "select",
+    "enter",
+    "confirm",
+    "download",
+    "upload",
+    "connect",
+    "disconnect",
+    "invite",
+    "remove",
+    "archive",
+    "restore",
+    "rename",
+    "schedule",
+    "export",
+    "import",
+    "review",
+    "approve",
+    "cancel",
+    "update",
+]
+ADJECTIVES = [
+    "new",
+    "current",
+    "previous",
+    "monthly",
+    "annual",
+    "shared",
+    "private",
+    "default",
+    "custom",
+    "failed",
+    "pending",
+    "active",
+    "archived",
+    "recurring",
+    "billable",
+]
 
 
 def sentence(rng: random.Random) -> str:
-    return (f"{rng.choice(VERBS).capitalize()} the {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} "
-            f"from the {rng.choice(NOUNS)} page, then {rng.choice(VERBS)} each "
-            f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} before you {rng.choice(VERBS)} the "
-            f"{rng.choice(NOUNS)}.")
+    return (
+        f"{rng.choice(VERBS).capitalize()} the {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} "
+        f"from the {rng.choice(NOUNS)} page, then {rng.choice(VERBS)} each "
+        f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} before you {rng.choice(VERBS)} the "
+        f"{rng.choice(NOUNS)}."
+    )
 
 
 def paragraph(rng: random.Random, words: int = 90) -> str:
@@ -95,19 +165,28 @@ def time_cli_reingest(kb: Path, data: Path, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        out = subprocess.run([str(BIN / "frontdesk"), "ingest", "--json"], env=env, check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [str(BIN / "frontdesk"), "ingest", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         times.append(time.perf_counter() - started)
         report = json.loads(out)
         assert report["embedded"] == 0 and not report["published"], report
     return times
 
 
-def time_watch(kb: Path, data: Path, paths: list[Path], model_id: str,
-               repeat: int) -> list[float]:
+def time_watch(kb: Path, data: Path, paths: list[Path], model_id: str, repeat: int) -> list[float]:
     env = {**os.environ, "FRONTDESK_KB_DIR": str(kb), "FRONTDESK_DATA_DIR": str(data)}
-    process = subprocess.Popen([str(BIN / "frontdesk"), "ingest", "--watch", "--json"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [str(BIN / "frontdesk"), "ingest", "--watch", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert process.stdout is not None
     json.loads(process.stdout.readline())  # the initial run: nothing to do
     time.sleep(1.0)  # let the watcher settle
@@ -159,7 +238,8 @@ def main() -> None:
         embedder.embed(["warm up"])
         results["model_load_seconds"] = round(time.perf_counter() - started, 2)
         results["bare_model_passages_per_second"] = round(
-            bare_model_rate(embedder, random.Random(1)), 1)
+            bare_model_rate(embedder, random.Random(1)), 1
+        )
 
         versions = EmbeddedVersions(data, "frontdesk")
         job = IngestJob(kb, versions, embedder, ChunkingOptions())

@@ -85,19 +85,25 @@ class Article:
         return self.key_lines.get(key, 1)
 
 
-def _line_of_keys(front_matter: str) -> dict[str, int]:
-    """Map each top-level key to its line, counted from the first front-matter line."""
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+def _load_yaml(front_matter: str) -> tuple[Any, dict[str, int]]:
+    """The front matter's data and the line (from 0) of each top-level key, in one pass."""
+    loader = _Loader(front_matter)
     try:
-        node = yaml.compose(front_matter, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {
-        str(key.value): key.start_mark.line
-        for key, _ in node.value
-        if isinstance(key, yaml.ScalarNode)
-    }
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        lines = {
+            str(key.value): key.start_mark.line
+            for key, _ in node.value
+            if isinstance(key, yaml.ScalarNode)
+        }
+    return data, lines
 
 
 def _split_front_matter(path: Path, text: str) -> tuple[str, str, int]:
@@ -148,7 +154,7 @@ def parse_article(path: Path, display_path: Path | None = None) -> Article:
     front_matter, body, body_line = _split_front_matter(shown, text)
     first_line = 2  # the front matter starts right after the opening fence
     try:
-        data: Any = yaml.safe_load(front_matter)
+        data, lines = _load_yaml(front_matter)
     except yaml.YAMLError as exc:
         # Point at where the broken construct starts (an unclosed bracket or quote)
         # rather than where the parser gave up, which is often the end of the block.
@@ -166,12 +172,10 @@ def parse_article(path: Path, display_path: Path | None = None) -> Article:
     try:
         meta = FrontMatter.model_validate(data)
     except ValidationError as exc:
-        raise KnowledgeBaseError(
-            _validation_findings(shown, exc, _line_of_keys(front_matter), first_line)
-        ) from None
+        raise KnowledgeBaseError(_validation_findings(shown, exc, lines, first_line)) from None
     if not body.strip():
         raise KnowledgeBaseError([Finding(shown, body_line - 1, "the article has no text")])
-    key_lines = {key: first_line + line for key, line in _line_of_keys(front_matter).items()}
+    key_lines = {key: first_line + line for key, line in lines.items()}
     return Article(shown, meta, body, body_line, hashlib.sha256(raw).hexdigest(), key_lines)
 
 
@@ -200,24 +204,46 @@ def _duplicates(articles: Iterable[Article]) -> list[Finding]:
     return findings
 
 
-def parse_knowledge_base(kb_dir: Path) -> tuple[list[Article], list[Finding]]:
+class ParseCache:
+    """Parsed articles by file, reused while the file's size and modification time stay."""
+
+    def __init__(self) -> None:
+        self._entries: dict[Path, tuple[tuple[int, int, int], Article]] = {}
+
+    def parse(self, path: Path) -> Article:
+        stat = path.stat()
+        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        cached = self._entries.get(path)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        article = parse_article(path)
+        self._entries[path] = (signature, article)
+        return article
+
+
+def parse_knowledge_base(
+    kb_dir: Path, cache: ParseCache | None = None
+) -> tuple[list[Article], list[Finding]]:
     """Parse every article under ``kb_dir``: the valid articles and every problem found."""
     if not kb_dir.is_dir():
-        return [], [Finding(kb_dir, 0, "the knowledge-base folder does not exist (FRONTDESK_KB_DIR)")]
+        return [], [
+            Finding(kb_dir, 0, "the knowledge-base folder does not exist (FRONTDESK_KB_DIR)")
+        ]
+    parse = cache.parse if cache is not None else parse_article
     articles: list[Article] = []
     findings: list[Finding] = []
     for path in article_files(kb_dir):
         try:
-            articles.append(parse_article(path))
+            articles.append(parse(path))
         except KnowledgeBaseError as exc:
             findings.extend(exc.findings)
     findings.extend(_duplicates(articles))
     return articles, findings
 
 
-def load_knowledge_base(kb_dir: Path) -> list[Article]:
+def load_knowledge_base(kb_dir: Path, cache: ParseCache | None = None) -> list[Article]:
     """Parse every article under ``kb_dir``; raise one error listing every problem found."""
-    articles, findings = parse_knowledge_base(kb_dir)
+    articles, findings = parse_knowledge_base(kb_dir, cache)
     if findings:
         raise KnowledgeBaseError(findings)
     return articles

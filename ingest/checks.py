@@ -27,9 +27,14 @@ def check_knowledge_base(kb_dir: Path) -> list[Finding]:
         findings += _broken_links(article, resolver, sections)
         findings += _empty_sections(article, sections[article.id])
         if not article.meta.pages:
-            findings.append(Finding(article.path, article.line_of("title"),
-                                    "no `pages`: the article is never boosted on a product page",
-                                    "warning"))
+            findings.append(
+                Finding(
+                    article.path,
+                    article.line_of("title"),
+                    "no `pages`: the article is never boosted on a product page",
+                    "warning",
+                )
+            )
     return sorted(findings)
 
 
@@ -40,11 +45,14 @@ def _duplicate_values(articles: list[Article], key: str) -> list[Finding]:
         value = str(getattr(article.meta, key))
         first = seen.setdefault((article.meta.locale, value.casefold()), article)
         if first is not article:
-            findings.append(Finding(
-                article.path, article.line_of(key),
-                f"duplicate {key} {value!r} in locale {article.meta.locale!r} "
-                f"(also in {first.path}:{first.line_of(key)})",
-            ))
+            findings.append(
+                Finding(
+                    article.path,
+                    article.line_of(key),
+                    f"duplicate {key} {value!r} in locale {article.meta.locale!r} "
+                    f"(also in {first.path}:{first.line_of(key)})",
+                )
+            )
     return findings
 
 
@@ -57,13 +65,17 @@ def _broken_links(
             continue
         target, fragment = resolver.resolve(article, link.target)
         if target is None:
-            findings.append(Finding(article.path, link.line,
-                                    f"link to {link.target!r} points to no article"))
+            findings.append(
+                Finding(article.path, link.line, f"link to {link.target!r} points to no article")
+            )
         elif fragment and fragment not in {s.anchor for s in sections[target.id]}:
-            findings.append(Finding(
-                article.path, link.line,
-                f"link to {link.target!r}: article {target.id!r} has no section #{fragment}",
-            ))
+            findings.append(
+                Finding(
+                    article.path,
+                    link.line,
+                    f"link to {link.target!r}: article {target.id!r} has no section #{fragment}",
+                )
+            )
     return findings
 
 
@@ -73,8 +85,11 @@ def _empty_sections(article: Article, sections: list[Section]) -> list[Finding]:
         following = sections[index + 1] if index + 1 < len(sections) else None
         has_children = following is not None and following.level > section.level
         if section.level and not section.text and not has_children:
-            findings.append(Finding(article.path, section.line,
-                                    f"section {section.title!r} is empty", "warning"))
+            findings.append(
+                Finding(
+                    article.path, section.line, f"section {section.title!r} is empty", "warning"
+                )
+            )
     return findings
 
 

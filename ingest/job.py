@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.articles import Article, load_knowledge_base
+from ingest.articles import Article, ParseCache, load_knowledge_base
 from ingest.chunking import Chunk, ChunkingOptions, article_hash, chunk_article
 from ingest.embedding import Embedder
 from ingest.errors import Finding, IndexStateError, KnowledgeBaseError
@@ -103,10 +103,12 @@ class IngestJob:
         self.options = options
         self.progress = progress or Progress()
         self.on_version_created: Callable[[str], None] | None = None
+        self._parsed = ParseCache()  # a long-lived job (--watch) re-reads only changed files
 
     def run(self, *, rebuild: bool = False) -> IngestReport:
         started = time.perf_counter()
-        articles = load_knowledge_base(self.kb_dir)  # raises before anything is written
+        # raises before anything is written
+        articles = load_knowledge_base(self.kb_dir, self._parsed)
         resolver = LinkResolver(articles, self.kb_dir)
         hashes = {a.id: article_hash(a, resolver, self.options) for a in articles}
         with self.versions.lock():
@@ -159,10 +161,15 @@ class IngestJob:
         try:
             index = self._open_target(client, version, base is None)
             reusable = index.embeddings_by_hash(c.content_hash for c in new_chunks)
+            expected = (
+                index.count()
+                - index.count_articles_chunks(plan.changed + plan.removed)
+                + len(new_chunks)
+            )
             index.delete_articles(plan.changed + plan.removed)
             self._write(index, new_chunks, reusable, report)
-            self._verify(index, hashes)
-            report.chunks = index.count()
+            self._verify(index, hashes, plan, expected)
+            report.chunks = expected
         except BaseException:
             self.versions.release(client)
             self.versions.drop(version)
@@ -178,7 +185,7 @@ class IngestJob:
         empty: list[Finding] = []
         for article in articles:
             pieces = chunk_article(article, resolver, self.options)
-            if not pieces:
+            if not any(piece.kind == "section" for piece in pieces):
                 empty.append(Finding(article.path, article.body_line, "the article has no text"))
             chunks.extend(pieces)
         if empty:
@@ -217,12 +224,16 @@ class IngestJob:
         self.progress.finish()
 
     @staticmethod
-    def _verify(index: IndexCollection, hashes: dict[str, str]) -> None:
-        stored = index.article_hashes()
-        if stored != hashes:
-            missing = sorted(set(hashes) - set(stored))
-            stale = sorted(a for a in stored if hashes.get(a) != stored[a])
+    def _verify(index: IndexCollection, hashes: dict[str, str], plan: Plan, expected: int) -> None:
+        """The new version holds exactly the knowledge base: counts and the new articles' hashes."""
+        written = plan.added + plan.changed
+        stored = index.article_hashes(written)
+        wrong = sorted(a for a in written if stored.get(a) != hashes[a])
+        gone = index.article_hashes(plan.removed)
+        count = index.count()
+        if wrong or gone or count != expected:
             raise IndexStateError(
-                f"the new index version is incomplete (missing {missing[:5]}, stale {stale[:5]}); "
+                f"the new index version is incomplete ({count} chunks, expected {expected}; "
+                f"articles not written: {wrong[:5]}; not removed: {sorted(gone)[:5]}); "
                 "it was not published"
             )

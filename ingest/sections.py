@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import markdown
 import nh3
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_INLINE_MARKUP = re.compile(r"[*_`\[<&\\]")
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 _MD_EXTENSIONS = ["extra", "sane_lists"]
 _ALLOWED_ATTRIBUTES = {
@@ -79,9 +81,16 @@ def html_to_text(fragment: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
+_renderers = threading.local()  # a Markdown instance is reusable but not thread-safe
+
+
 def render_markdown(source: str) -> str:
     """Markdown to sanitized HTML."""
-    return sanitize_html(markdown.markdown(source, extensions=_MD_EXTENSIONS, output_format="html"))
+    renderer = getattr(_renderers, "markdown", None)
+    if renderer is None:
+        renderer = markdown.Markdown(extensions=_MD_EXTENSIONS, output_format="html")
+        _renderers.markdown = renderer
+    return sanitize_html(renderer.reset().convert(source))
 
 
 def split_sections(
@@ -149,7 +158,11 @@ def _build(
     body_html = render_markdown(source) if source.strip() else ""
     heading_html = ""
     if heading and anchor:
-        inline = render_markdown(heading).removeprefix("<p>").removesuffix("</p>")
+        inline = (
+            render_markdown(heading).removeprefix("<p>").removesuffix("</p>")
+            if _INLINE_MARKUP.search(heading)
+            else html.escape(heading, quote=False)
+        )
         heading_html = f'<h{level} id="{html.escape(anchor)}">{inline}</h{level}>\n'
     return Section(
         path=path,

@@ -1,8 +1,10 @@
 """How a chunk is stored in ChromaDB — the one place that knows.
 
-A chunk is one Chroma record: its id (``article::s0003``), its passage as the
-document, its embedding, and flat metadata (lists are JSON strings, because
-Chroma metadata values are scalars). The collection's own metadata records the
+A chunk is one Chroma record: its id (``article::s0003``), its embedding, and
+flat metadata (lists are JSON strings, because Chroma metadata values are
+scalars). The passage is the metadata key ``text``, not a Chroma document:
+Frontdesk does its own lexical search, and a document would cost a full-text
+index that doubles the write time of an ingest. The collection's own metadata records the
 schema version and the embedding model that built it, and :class:`IndexCollection`
 refuses to be read or written with another model.
 """
@@ -30,6 +32,7 @@ _SCALAR_FIELDS = (
     "locale",
     "updated",
     "article_hash",
+    "text",
     "html",
 )
 _LIST_FIELDS = ("pages", "tags")
@@ -44,20 +47,20 @@ class StoredChunk:
     embedding: tuple[float, ...] | None = None
 
 
-def to_record(chunk: Chunk) -> tuple[str, str, dict[str, str | int]]:
-    """(id, document, metadata) for one chunk."""
+def to_record(chunk: Chunk) -> tuple[str, dict[str, str | int]]:
+    """(id, metadata) for one chunk."""
     metadata: dict[str, str | int] = {name: getattr(chunk, name) for name in _SCALAR_FIELDS}
     for name in _LIST_FIELDS:
         metadata[name] = json.dumps(list(getattr(chunk, name)))
     metadata["content_hash"] = chunk.content_hash
-    return chunk.id, chunk.text, metadata
+    return chunk.id, metadata
 
 
-def from_record(document: str, metadata: dict[str, Any], embedding: Any = None) -> StoredChunk:
+def from_record(metadata: dict[str, Any], embedding: Any = None) -> StoredChunk:
     fields = {name: metadata[name] for name in _SCALAR_FIELDS}
     for name in _LIST_FIELDS:
         fields[name] = tuple(json.loads(metadata[name]))
-    chunk = Chunk(text=document, **fields)
+    chunk = Chunk(**fields)
     vector = tuple(float(x) for x in embedding) if embedding is not None else None
     return StoredChunk(chunk, str(metadata["content_hash"]), vector)
 
@@ -115,17 +118,29 @@ class IndexCollection:
     def count(self) -> int:
         return int(self._collection.count())
 
-    def article_hashes(self) -> dict[str, str]:
-        """article id -> article hash, for every article in the index."""
-        hashes: dict[str, str] = {}
-        for stored in self.iter_chunks(include_embeddings=False):
-            hashes[stored.chunk.article_id] = stored.chunk.article_hash
-        return hashes
+    def article_hashes(self, article_ids: Iterable[str] | None = None) -> dict[str, str]:
+        """article id -> article hash, for every article in the index (or the ones named)."""
+        first_chunks: dict[str, Any] = {"$and": [{"kind": "section"}, {"position": 0}]}
+        if article_ids is not None:
+            first_chunks["$and"].append({"article_id": {"$in": sorted(set(article_ids))}})
+            if len(first_chunks["$and"][-1]["article_id"]["$in"]) == 0:
+                return {}
+        page = self._collection.get(where=first_chunks, include=["metadatas"])
+        return {str(m["article_id"]): str(m["article_hash"]) for m in page["metadatas"]}
+
+    def count_articles_chunks(self, article_ids: Iterable[str]) -> int:
+        """How many chunks the named articles have."""
+        ids = sorted(set(article_ids))
+        total = 0
+        for start in range(0, len(ids), WRITE_BATCH):
+            where = {"article_id": {"$in": ids[start : start + WRITE_BATCH]}}
+            total += len(self._collection.get(where=where, include=[])["ids"])
+        return total
 
     def iter_chunks(
         self, *, include_embeddings: bool = False, where: dict[str, Any] | None = None
     ) -> Iterator[StoredChunk]:
-        include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+        include = ["metadatas"] + (["embeddings"] if include_embeddings else [])
         offset = 0
         while True:
             page = self._collection.get(
@@ -137,7 +152,7 @@ class IndexCollection:
             embeddings = page.get("embeddings") if include_embeddings else None
             for i in range(len(ids)):
                 vector = embeddings[i] if embeddings is not None else None
-                yield from_record(page["documents"][i], page["metadatas"][i], vector)
+                yield from_record(page["metadatas"][i], vector)
             offset += len(ids)
 
     def embeddings_by_hash(self, content_hashes: Iterable[str]) -> dict[str, tuple[float, ...]]:
@@ -163,8 +178,7 @@ class IndexCollection:
             records = [to_record(c) for c in chunks[start : start + WRITE_BATCH]]
             self._collection.upsert(
                 ids=[r[0] for r in records],
-                documents=[r[1] for r in records],
-                metadatas=[r[2] for r in records],
+                metadatas=[r[1] for r in records],
                 embeddings=[list(e) for e in embeddings[start : start + WRITE_BATCH]],
             )
 
@@ -178,14 +192,9 @@ class IndexCollection:
             query_embeddings=[list(embedding)],
             n_results=limit,
             where=where,
-            include=["documents", "metadatas", "distances"],
+            include=["metadatas", "distances"],
         )
         return [
-            (from_record(doc, meta), 1.0 - float(distance))
-            for doc, meta, distance in zip(
-                result["documents"][0],
-                result["metadatas"][0],
-                result["distances"][0],
-                strict=True,
-            )
+            (from_record(meta), 1.0 - float(distance))
+            for meta, distance in zip(result["metadatas"][0], result["distances"][0], strict=True)
         ]

@@ -29,8 +29,11 @@ def healthz(state: State) -> dict[str, Any]:
         return {"status": "ok", "index": None}
     return {
         "status": "ok",
-        "index": {"version": live.version, "chunks": collection.count(),
-                  "embedding_model": collection.model_id},
+        "index": {
+            "version": live.version,
+            "chunks": collection.count(),
+            "embedding_model": collection.model_id,
+        },
     }
 
 

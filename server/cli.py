@@ -19,8 +19,12 @@ from ingest.versions import index_versions
 from ingest.watch import watch_knowledge_base
 from server.settings import Settings, SettingsError, load_settings
 
-app = typer.Typer(help="Frontdesk: a self-hosted self-service help widget.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Frontdesk: a self-hosted self-service help widget.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 KbOption = Annotated[
     Path | None, typer.Option("--kb", help="Knowledge-base folder (default: FRONTDESK_KB_DIR).")
@@ -53,8 +57,12 @@ class BarProgress(Progress):
         from rich.progress import Progress as RichProgress
 
         self._bar = RichProgress(
-            "embedding", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=True,
+            "embedding",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         self._task: Any = None
 
@@ -88,8 +96,11 @@ def _run_once(job: IngestJob, rebuild: bool, as_json: bool) -> int:
     try:
         report = job.run(rebuild=rebuild)
     except KnowledgeBaseError as exc:
-        _print_failure(as_json, [str(f) for f in exc.findings], "nothing was written; "
-                       "the previous index keeps serving")
+        _print_failure(
+            as_json,
+            [str(f) for f in exc.findings],
+            "nothing was written; the previous index keeps serving",
+        )
         return EXIT_KB_ERRORS
     except IndexStateError as exc:
         _print_failure(as_json, [str(exc)], "nothing was written")
@@ -149,17 +160,30 @@ def check(
     failed = has_errors(findings) or (strict and bool(findings))
     counts = count_by_severity(findings)
     if as_json:
-        typer.echo(json.dumps({
-            "ok": not failed,
-            "findings": [{"path": str(f.path), "line": f.line, "severity": f.severity,
-                          "message": f.message} for f in findings],
-        }))
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": not failed,
+                    "findings": [
+                        {
+                            "path": str(f.path),
+                            "line": f.line,
+                            "severity": f.severity,
+                            "message": f.message,
+                        }
+                        for f in findings
+                    ],
+                }
+            )
+        )
     else:
         for finding in findings:
             typer.echo(str(finding), err=finding.severity == "error")
         verdict = "failed" if failed else "passed"
-        typer.echo(f"check {verdict}: {counts.get('error', 0)} error(s), "
-                   f"{counts.get('warning', 0)} warning(s) in {settings.kb_dir}")
+        typer.echo(
+            f"check {verdict}: {counts.get('error', 0)} error(s), "
+            f"{counts.get('warning', 0)} warning(s) in {settings.kb_dir}"
+        )
     raise typer.Exit(EXIT_KB_ERRORS if failed else 0)
 
 
@@ -175,8 +199,12 @@ def serve(
 
     settings = _settings(host=host, port=port)
     logging.getLogger().setLevel(settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level.lower())
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+    )
 
 
 def main() -> None:

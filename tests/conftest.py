@@ -56,8 +56,12 @@ def write_article(kb: Path, relative: str, front_matter: str, body: str) -> Path
 def small_kb(tmp_path: Path) -> Path:
     """Four real articles from the sample knowledge base, in a folder tests may edit."""
     kb = tmp_path / "kb"
-    for name in ("billing/update-payment-card.md", "billing/download-invoices.md",
-                 "account/reset-password.md", "integrations/slack.md"):
+    for name in (
+        "billing/update-payment-card.md",
+        "billing/download-invoices.md",
+        "account/reset-password.md",
+        "integrations/slack.md",
+    ):
         target = kb / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(SAMPLE_KB / name, target)
@@ -84,9 +88,18 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = tmp_path_factory.mktemp("chroma-server")
     log = (path / "server.log").open("wb")
     process = subprocess.Popen(
-        [str(BIN / "chroma"), "run", "--path", str(path / "data"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(BIN / "chroma"),
+            "run",
+            "--path",
+            str(path / "data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for_port(port, process)
@@ -109,16 +122,23 @@ def versions(request: pytest.FixtureRequest, tmp_path: Path) -> IndexVersions:
     return index_versions(tmp_path / "data", f"test{next(_prefix_counter):04d}", url)
 
 
-def make_job(kb: Path, versions: IndexVersions, embedder: object,
-             options: ChunkingOptions | None = None) -> IngestJob:
+def make_job(
+    kb: Path, versions: IndexVersions, embedder: object, options: ChunkingOptions | None = None
+) -> IngestJob:
     return IngestJob(kb, versions, embedder, options or ChunkingOptions())  # type: ignore[arg-type]
 
 
 def cli_env(data_dir: Path, kb_dir: Path, **extra: str) -> dict[str, str]:
     """Environment for a `frontdesk` subprocess: its own data dir and knowledge base."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
-    env.update({"FRONTDESK_DATA_DIR": str(data_dir), "FRONTDESK_KB_DIR": str(kb_dir),
-                "HF_HUB_OFFLINE": "1", **extra})
+    env.update(
+        {
+            "FRONTDESK_DATA_DIR": str(data_dir),
+            "FRONTDESK_KB_DIR": str(kb_dir),
+            "HF_HUB_OFFLINE": "1",
+            **extra,
+        }
+    )
     return env
 
 
@@ -127,8 +147,9 @@ def frontdesk(*args: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def sample_index(tmp_path_factory: pytest.TempPathFactory,
-                 real_embedder: SentenceTransformerEmbedder) -> IndexVersions:
+def sample_index(
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
+) -> IndexVersions:
     """The sample knowledge base ingested with the real model, once per session (read only)."""
     versions = index_versions(tmp_path_factory.mktemp("sample-index"), "frontdesk")
     IngestJob(SAMPLE_KB, versions, real_embedder, ChunkingOptions()).run()

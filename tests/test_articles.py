@@ -55,8 +55,9 @@ def test_unknown_key_is_reported_at_its_line_with_the_allowed_keys(tmp_path: Pat
 
 
 def test_bad_pages_pattern_is_reported_at_the_pages_line(tmp_path: Path) -> None:
-    path = write_article(tmp_path, "a.md", "id: a\ntitle: A\nurl: /a\npages: [settings/billing]",
-                         "Body")
+    path = write_article(
+        tmp_path, "a.md", "id: a\ntitle: A\nurl: /a\npages: [settings/billing]", "Body"
+    )
     (error,) = errors_of(path)
     assert error == f"{path}:5: pages: page pattern 'settings/billing' must start with '/'"
 
@@ -76,8 +77,9 @@ def test_several_problems_in_one_file_are_all_reported(tmp_path: Path) -> None:
         ("---\nid: a\ntitle: A\nurl: /a\n---\n\n", 5, "the article has no text"),
     ],
 )
-def test_malformed_files_are_reported(tmp_path: Path, content: str, line: int,
-                                      message: str) -> None:
+def test_malformed_files_are_reported(
+    tmp_path: Path, content: str, line: int, message: str
+) -> None:
     path = tmp_path / "a.md"
     path.write_text(content, encoding="utf-8")
     (error,) = errors_of(path)
@@ -121,5 +123,4 @@ def test_sample_knowledge_base_is_valid_and_realistic() -> None:
     assert sum(bool(a.meta.pages) for a in articles) > 0.8 * len(articles)
     assert all(a.body.count("\n## ") >= 3 for a in articles)
     areas = {a.path.relative_to(SAMPLE_KB).parts[0] for a in articles}
-    assert {"billing", "account", "onboarding", "integrations", "data",
-            "troubleshooting"} <= areas
+    assert {"billing", "account", "onboarding", "integrations", "data", "troubleshooting"} <= areas

@@ -15,11 +15,16 @@ def test_sample_knowledge_base_passes() -> None:
 
 
 def test_problems_are_found_with_file_and_line(tmp_path: Path) -> None:
-    target = write_article(tmp_path, "a.md",
-                           "id: a\ntitle: Refunds\nurl: /help/a\npages: [/billing]",
-                           "## How long\n\n5 days.\n\n## Empty\n")
+    target = write_article(
+        tmp_path,
+        "a.md",
+        "id: a\ntitle: Refunds\nurl: /help/a\npages: [/billing]",
+        "## How long\n\n5 days.\n\n## Empty\n",
+    )
     source = write_article(
-        tmp_path, "b.md", "id: b\ntitle: refunds\nurl: /help/b",
+        tmp_path,
+        "b.md",
+        "id: b\ntitle: refunds\nurl: /help/b",
         "Intro.\n\n## Links\n\n[ok](/help/a#how-long) [gone](/help/nope) "
         "[bad anchor](a.md#never) [outside](https://example.com/help/x)\n",
     )

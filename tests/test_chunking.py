@@ -29,14 +29,22 @@ def test_long_text_is_split_with_overlap_and_no_piece_over_the_limit() -> None:
 
 def test_chunks_carry_everything_a_citation_needs(tmp_path: Path) -> None:
     long_section = " ".join(f"word{i}" for i in range(100))
-    path = write_article(tmp_path, "csv.md", FRONT,
-                         f"Intro.\n\n## Columns\n\n{long_section}\n\n## Limits\n\n10 MB.\n")
+    path = write_article(
+        tmp_path,
+        "csv.md",
+        FRONT,
+        f"Intro.\n\n## Columns\n\n{long_section}\n\n## Limits\n\n10 MB.\n",
+    )
     article = parse_article(path)
-    chunks = chunk_article(article, LinkResolver([article], tmp_path),
-                           ChunkingOptions(max_words=50, overlap_words=10))
+    chunks = chunk_article(
+        article, LinkResolver([article], tmp_path), ChunkingOptions(max_words=50, overlap_words=10)
+    )
     sections = [c for c in chunks if c.kind == "section"]
     assert [(c.section, c.anchor) for c in sections] == [
-        ("", ""), ("Columns", "columns"), ("Columns", "columns"), ("Columns", "columns"),
+        ("", ""),
+        ("Columns", "columns"),
+        ("Columns", "columns"),
+        ("Columns", "columns"),
         ("Limits", "limits"),
     ]
     assert sections[1].html.startswith('<h2 id="columns">') and sections[2].html == ""
@@ -45,9 +53,14 @@ def test_chunks_carry_everything_a_citation_needs(tmp_path: Path) -> None:
     (question,) = [c for c in chunks if c.kind == "question"]
     assert question.text == "how do I import a csv" and question.embedding_text == question.text
     for chunk in chunks:
-        assert (chunk.article_id, chunk.title, chunk.pages, chunk.locale, chunk.tags,
-                chunk.updated) == ("imports", "Import tasks from CSV", ("/import*",), "en",
-                                   ("data",), "2026-01-02")
+        assert (
+            chunk.article_id,
+            chunk.title,
+            chunk.pages,
+            chunk.locale,
+            chunk.tags,
+            chunk.updated,
+        ) == ("imports", "Import tasks from CSV", ("/import*",), "en", ("data",), "2026-01-02")
         assert len(chunk.content_hash) == 64 and len(chunk.article_hash) == 64
     assert len({c.id for c in chunks}) == len(chunks)
 
@@ -55,17 +68,23 @@ def test_chunks_carry_everything_a_citation_needs(tmp_path: Path) -> None:
 def test_heading_without_text_rides_on_the_next_chunk(tmp_path: Path) -> None:
     path = write_article(tmp_path, "a.md", FRONT, "## Setup\n\n### Step one\n\nDo it.\n")
     article = parse_article(path)
-    (section, _question) = chunk_article(article, LinkResolver([article], tmp_path),
-                                         ChunkingOptions())
+    (section, _question) = chunk_article(
+        article, LinkResolver([article], tmp_path), ChunkingOptions()
+    )
     assert section.section == "Setup > Step one"
     assert section.html.startswith('<h2 id="setup">Setup</h2>\n<h3 id="step-one">')
 
 
 def test_links_to_article_files_become_help_center_urls(tmp_path: Path) -> None:
-    write_article(tmp_path, "billing/refunds.md", "id: refunds\ntitle: Refunds\nurl: /help/refunds",
-                  "## How long\n\n5 days.")
-    path = write_article(tmp_path, "data/csv.md", FRONT,
-                         "See [refunds](../billing/refunds.md#how-long).")
+    write_article(
+        tmp_path,
+        "billing/refunds.md",
+        "id: refunds\ntitle: Refunds\nurl: /help/refunds",
+        "## How long\n\n5 days.",
+    )
+    path = write_article(
+        tmp_path, "data/csv.md", FRONT, "See [refunds](../billing/refunds.md#how-long)."
+    )
     articles = [parse_article(p) for p in sorted(tmp_path.rglob("*.md"))]
     resolver = LinkResolver(articles, tmp_path)
     chunks = chunk_article(parse_article(path), resolver, ChunkingOptions())

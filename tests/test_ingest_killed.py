@@ -31,7 +31,10 @@ def folder_size(path: Path) -> int:
 
 @pytest.mark.parametrize("moment", ["version-created", "chunks-written"])
 def test_killed_ingest_leaves_the_previous_complete_version(
-    small_kb: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder, moment: str,
+    small_kb: Path,
+    tmp_path: Path,
+    real_embedder: SentenceTransformerEmbedder,
+    moment: str,
 ) -> None:
     versions = EmbeddedVersions(tmp_path / "data", "frontdesk")
     make_job(small_kb, versions, real_embedder).run()
@@ -46,14 +49,20 @@ def test_killed_ingest_leaves_the_previous_complete_version(
     # The whole sample knowledge base: ~500 chunks, tens of seconds of embedding.
     shutil.rmtree(small_kb)
     shutil.copytree(SAMPLE_KB, small_kb)
-    process = subprocess.Popen(frontdesk("ingest"), env=cli_env(tmp_path / "data", small_kb),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        frontdesk("ingest"),
+        env=cli_env(tmp_path / "data", small_kb),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: len(versions.list_versions()) > 1, timeout=120)
         if moment == "chunks-written":  # the new version grows as embedded chunks land in it
             new = versions.root / max(versions.list_versions())
-            wait_for(lambda: folder_size(new) > folder_size(versions.root / before.current)
-                     + 200_000, timeout=120)
+            wait_for(
+                lambda: folder_size(new) > folder_size(versions.root / before.current) + 200_000,
+                timeout=120,
+            )
         assert process.poll() is None, "the ingest finished before it could be killed"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)

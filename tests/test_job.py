@@ -23,18 +23,24 @@ def index_texts(versions: IndexVersions, article_id: str) -> list[str]:
         versions.release(client)
 
 
-def test_first_ingest_indexes_every_article(small_kb: Path, versions: IndexVersions,
-                                            fake_embedder: FakeEmbedder) -> None:
+def test_first_ingest_indexes_every_article(
+    small_kb: Path, versions: IndexVersions, fake_embedder: FakeEmbedder
+) -> None:
     report = make_job(small_kb, versions, fake_embedder).run()
-    assert sorted(report.added) == ["account-reset-password", "billing-download-invoices",
-                                    "billing-update-payment-card", "integrations-slack"]
+    assert sorted(report.added) == [
+        "account-reset-password",
+        "billing-download-invoices",
+        "billing-update-payment-card",
+        "integrations-slack",
+    ]
     assert report.published and report.chunks == report.embedded > 4
     card = " ".join(index_texts(versions, "billing-update-payment-card"))
     assert "Payment method" in card
 
 
-def test_unchanged_knowledge_base_is_not_reembedded(small_kb: Path, versions: IndexVersions,
-                                                    fake_embedder: FakeEmbedder) -> None:
+def test_unchanged_knowledge_base_is_not_reembedded(
+    small_kb: Path, versions: IndexVersions, fake_embedder: FakeEmbedder
+) -> None:
     make_job(small_kb, versions, fake_embedder).run()
     before = versions.read_pointer()
     rerun = FakeEmbedder()
@@ -50,8 +56,9 @@ def test_changed_article_is_replaced_and_only_changed_text_is_embedded(
     make_job(small_kb, versions, fake_embedder).run()
     path = small_kb / "integrations/slack.md"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text + "\n## Quiet hours\n\nSlack alerts pause between 22:00 and 07:00.\n",
-                    encoding="utf-8")
+    path.write_text(
+        text + "\n## Quiet hours\n\nSlack alerts pause between 22:00 and 07:00.\n", encoding="utf-8"
+    )
     rerun = FakeEmbedder()
     report = make_job(small_kb, versions, rerun).run()
     assert report.changed == ["integrations-slack"] and report.unchanged == 3
@@ -61,8 +68,9 @@ def test_changed_article_is_replaced_and_only_changed_text_is_embedded(
     assert any("22:00" in t for t in index_texts(versions, "integrations-slack"))
 
 
-def test_removed_article_is_deleted(small_kb: Path, versions: IndexVersions,
-                                    fake_embedder: FakeEmbedder) -> None:
+def test_removed_article_is_deleted(
+    small_kb: Path, versions: IndexVersions, fake_embedder: FakeEmbedder
+) -> None:
     make_job(small_kb, versions, fake_embedder).run()
     (small_kb / "integrations/slack.md").unlink()
     report = make_job(small_kb, versions, fake_embedder).run()
@@ -88,8 +96,9 @@ def test_broken_file_writes_nothing_and_previous_index_keeps_serving(
     assert index_texts(versions, "integrations-slack")
 
 
-def test_index_built_with_another_model_is_refused(small_kb: Path, versions: IndexVersions,
-                                                   fake_embedder: FakeEmbedder) -> None:
+def test_index_built_with_another_model_is_refused(
+    small_kb: Path, versions: IndexVersions, fake_embedder: FakeEmbedder
+) -> None:
     make_job(small_kb, versions, fake_embedder).run()
     other = FakeEmbedder(model_id="fake/other-model")
     with pytest.raises(ModelMismatchError, match="--rebuild"):
@@ -115,8 +124,9 @@ def test_unpublished_version_of_a_killed_run_is_cleaned_up(
     assert set(versions.list_versions()) == {pointer.current, pointer.previous}
 
 
-def test_second_ingest_waits_for_none_and_fails_clearly(small_kb: Path, tmp_path: Path,
-                                                        fake_embedder: FakeEmbedder) -> None:
+def test_second_ingest_waits_for_none_and_fails_clearly(
+    small_kb: Path, tmp_path: Path, fake_embedder: FakeEmbedder
+) -> None:
     from ingest.versions import index_versions
 
     versions = index_versions(tmp_path / "data", "frontdesk")
@@ -131,8 +141,12 @@ def test_reader_switches_to_a_new_version_while_it_has_the_old_one_open(
     live = LiveIndex(versions, fake_embedder.model_id, min_check_interval=0)
     first = live.collection()
     assert first is not None and live.version == versions.read_pointer().current
-    write_article(small_kb, "new.md", "id: new-article\ntitle: Dark mode\nurl: /help/dark-mode",
-                  "## Turn it on\n\nOpen **Settings → Profile** and pick the dark theme.\n")
+    write_article(
+        small_kb,
+        "new.md",
+        "id: new-article\ntitle: Dark mode\nurl: /help/dark-mode",
+        "## Turn it on\n\nOpen **Settings → Profile** and pick the dark theme.\n",
+    )
     make_job(small_kb, versions, fake_embedder).run()
     second = live.collection()
     assert second is not None and live.version == versions.read_pointer().current

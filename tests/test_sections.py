@@ -44,8 +44,10 @@ def test_leading_h1_repeating_the_title_is_not_a_section_level() -> None:
 
 
 def test_script_and_event_handlers_are_removed_from_html() -> None:
-    body = ('Hi <script>alert(1)</script><img src="x.png" onerror="alert(2)">\n\n'
-            '[click](javascript:alert(3)) <a href="https://ok.example">ok</a>')
+    body = (
+        'Hi <script>alert(1)</script><img src="x.png" onerror="alert(2)">\n\n'
+        '[click](javascript:alert(3)) <a href="https://ok.example">ok</a>'
+    )
     (section,) = split_sections(body, title="T")
     assert "script" not in section.html and "onerror" not in section.html
     assert "javascript:" not in section.html

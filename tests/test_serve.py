@@ -15,14 +15,18 @@ from tests.conftest import cli_env, free_port, frontdesk, make_job, wait_for_por
 
 
 @pytest.fixture
-def served(small_kb: Path, tmp_path: Path,
-           real_embedder: SentenceTransformerEmbedder) -> Iterator[tuple[str, EmbeddedVersions]]:
+def served(
+    small_kb: Path, tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> Iterator[tuple[str, EmbeddedVersions]]:
     versions = EmbeddedVersions(tmp_path / "data", "frontdesk")
     make_job(small_kb, versions, real_embedder).run()
     port = free_port()
-    process = subprocess.Popen(frontdesk("serve", "--port", str(port)),
-                               env=cli_env(tmp_path / "data", small_kb),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        frontdesk("serve", "--port", str(port)),
+        env=cli_env(tmp_path / "data", small_kb),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, process)
         yield f"http://127.0.0.1:{port}", versions
@@ -32,7 +36,8 @@ def served(small_kb: Path, tmp_path: Path,
 
 
 def test_health_reports_the_live_index_and_follows_a_new_ingest(
-    served: tuple[str, EmbeddedVersions], small_kb: Path,
+    served: tuple[str, EmbeddedVersions],
+    small_kb: Path,
     real_embedder: SentenceTransformerEmbedder,
 ) -> None:
     url, versions = served
@@ -42,8 +47,12 @@ def test_health_reports_the_live_index_and_follows_a_new_ingest(
     assert health["index"]["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
     chunks = health["index"]["chunks"]
 
-    write_article(small_kb, "new.md", "id: dark-mode\ntitle: Dark mode\nurl: /help/dark-mode",
-                  "## Turn it on\n\nPick the dark theme in your profile.\n")
+    write_article(
+        small_kb,
+        "new.md",
+        "id: dark-mode\ntitle: Dark mode\nurl: /help/dark-mode",
+        "## Turn it on\n\nPick the dark theme in your profile.\n",
+    )
     make_job(small_kb, versions, real_embedder).run()
     after = httpx.get(f"{url}/healthz").json()
     assert after["index"]["version"] == versions.read_pointer().current

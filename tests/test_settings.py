@@ -11,8 +11,7 @@ from server.settings import CONFIG_FILE_VARIABLE, Settings, SettingsError, env_n
 from tests.conftest import ROOT
 
 
-def test_defaults_work_on_a_fresh_machine(monkeypatch: pytest.MonkeyPatch,
-                                          tmp_path: Path) -> None:
+def test_defaults_work_on_a_fresh_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings()
     assert settings.kb_dir == Path("kb_articles")
@@ -34,8 +33,9 @@ def test_environment_beats_config_file_and_keywords_beat_both(
     assert load_settings(port=9200).port == 9200
 
 
-def test_missing_config_file_named_explicitly_is_an_error(monkeypatch: pytest.MonkeyPatch,
-                                                          tmp_path: Path) -> None:
+def test_missing_config_file_named_explicitly_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv(CONFIG_FILE_VARIABLE, str(tmp_path / "nope.toml"))
     with pytest.raises(SettingsError, match="FRONTDESK_CONFIG=.*nope.toml: no such file"):
         load_settings()
@@ -50,8 +50,9 @@ def test_missing_config_file_named_explicitly_is_an_error(monkeypatch: pytest.Mo
         ("FRONTDESK_CHUNK_OVERLAP_WORDS", "100", "chunk_overlap_words must be less than half"),
     ],
 )
-def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str,
-                                      value: str, message: str) -> None:
+def test_bad_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError, match=re.escape(message)):
         load_settings()

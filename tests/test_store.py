@@ -18,10 +18,10 @@ from tests.conftest import SAMPLE_KB
 def test_chunk_survives_the_round_trip_through_a_record() -> None:
     article = parse_article(SAMPLE_KB / "billing/update-payment-card.md")
     for chunk in chunk_article(article, LinkResolver([article], SAMPLE_KB), ChunkingOptions()):
-        identifier, document, metadata = to_record(chunk)
+        identifier, metadata = to_record(chunk)
         assert identifier == chunk.id
         assert all(isinstance(v, str | int) for v in metadata.values())
-        stored = from_record(document, metadata)
+        stored = from_record(metadata)
         assert stored.chunk == chunk and stored.content_hash == chunk.content_hash
 
 

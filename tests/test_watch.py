@@ -25,13 +25,16 @@ def next_report(lines: queue.Queue[str], timeout: float = 120) -> dict[str, Any]
     return report
 
 
-def test_watch_reingests_on_save_and_keeps_the_last_good_index(small_kb: Path,
-                                                               tmp_path: Path) -> None:
+def test_watch_reingests_on_save_and_keeps_the_last_good_index(
+    small_kb: Path, tmp_path: Path
+) -> None:
     versions = EmbeddedVersions(tmp_path / "data", "frontdesk")
     process = subprocess.Popen(
         frontdesk("ingest", "--watch", "--json"),
-        env=cli_env(tmp_path / "data", small_kb), stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True,
+        env=cli_env(tmp_path / "data", small_kb),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=read_lines, args=(process, lines), daemon=True).start()
@@ -42,24 +45,30 @@ def test_watch_reingests_on_save_and_keeps_the_last_good_index(small_kb: Path,
         assert live.collection() is not None
 
         slack = small_kb / "integrations/slack.md"
-        slack.write_text(slack.read_text(encoding="utf-8")
-                         + "\n## Quiet hours\n\nAlerts pause from 22:00 to 07:00.\n",
-                         encoding="utf-8")
+        slack.write_text(
+            slack.read_text(encoding="utf-8")
+            + "\n## Quiet hours\n\nAlerts pause from 22:00 to 07:00.\n",
+            encoding="utf-8",
+        )
         changed = next_report(lines)
         assert changed["ok"] and changed["changed"] == ["integrations-slack"]
         index = live.collection()
         assert index is not None and live.version == changed["version"]
-        texts = [s.chunk.text for s in index.iter_chunks(where={"article_id": "integrations-slack"})]
+        texts = [
+            s.chunk.text for s in index.iter_chunks(where={"article_id": "integrations-slack"})
+        ]
         assert "Alerts pause from 22:00 to 07:00." in texts
 
         good = versions.read_pointer()
-        slack.write_text("---\nid: integrations-slack\ntitle: [oops\n---\nBody\n",
-                         encoding="utf-8")
+        slack.write_text("---\nid: integrations-slack\ntitle: [oops\n---\nBody\n", encoding="utf-8")
         broken = next_report(lines)
-        assert broken == {"ok": False, "errors": [
-            f"{slack}:3: invalid YAML: expected ',' or ']', but got '<stream end>' "
-            "(while parsing a flow sequence)"
-        ]}
+        assert broken == {
+            "ok": False,
+            "errors": [
+                f"{slack}:3: invalid YAML: expected ',' or ']', but got '<stream end>' "
+                "(while parsing a flow sequence)"
+            ],
+        }
         assert versions.read_pointer() == good
         live.close()
     finally:
