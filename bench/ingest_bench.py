@@ -36,81 +36,19 @@ from ingest.versions import EmbeddedVersions  # noqa: E402
 
 BIN = Path(sys.executable).parent
 AREAS = ["billing", "account", "projects", "time", "invoices", "integrations", "data", "mobile"]
-NOUNS = [
-    "invoice",
-    "card",
-    "plan",
-    "seat",
-    "workspace",
-    "project",
-    "board",
-    "task",
-    "timer",
-    "timesheet",
-    "report",
-    "export",
-    "import",
-    "token",
-    "webhook",
-    "integration",
-    "calendar",
-    "member",
-    "role",
-    "password",
-    "session",
-    "backup",
-    "client",
-    "payment",
-    "receipt",
-    "refund",
-    "discount",
-    "template",
-    "notification",
-    "filter",
-    "label",
-    "comment",
-    "file",
-]
-VERBS = [
-    "open",
-    "choose",
-    "select",
-    "enter",
-    "confirm",
-    "download",
-    "upload",
-    "connect",
-    "disconnect",
-    "invite",
-    "remove",
-    "archive",
-    "restore",
-    "rename",
-    "schedule",
-    "export",
-    "import",
-    "review",
-    "approve",
-    "cancel",
-    "update",
-]
-ADJECTIVES = [
-    "new",
-    "current",
-    "previous",
-    "monthly",
-    "annual",
-    "shared",
-    "private",
-    "default",
-    "custom",
-    "failed",
-    "pending",
-    "active",
-    "archived",
-    "recurring",
-    "billable",
-]
+NOUNS = (
+    "invoice card plan seat workspace project board task timer timesheet report export import "
+    "token webhook integration calendar member role password session backup client payment "
+    "receipt refund discount template notification filter label comment file"
+).split()
+VERBS = (
+    "open choose select enter confirm download upload connect disconnect invite remove archive "
+    "restore rename schedule export import review approve cancel update"
+).split()
+ADJECTIVES = (
+    "new current previous monthly annual shared private default custom failed pending active "
+    "archived recurring billable"
+).split()
 
 
 def sentence(rng: random.Random) -> str:

@@ -71,6 +71,10 @@ class SentenceTransformerEmbedder:
     def loaded(self) -> bool:
         return self._model is not None
 
+    def load(self) -> None:
+        """Load the model now (``--watch`` does this up front, so the first save is fast)."""
+        self._load()
+
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:

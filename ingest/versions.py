@@ -107,6 +107,9 @@ class IndexVersions:
     def release(self, client: Any) -> None:
         """Let go of a client from :meth:`connect` (flushes an embedded store to disk)."""
 
+    def close(self) -> None:
+        """Close any connection this object keeps open."""
+
     # -- shared ------------------------------------------------------------------------
     def open(self, version: str, model_id: str | None = None) -> tuple[Any, IndexCollection]:
         client = self.connect(version)
@@ -255,6 +258,18 @@ class ServerVersions(IndexVersions):
     def abandoned(self, version: str) -> bool:
         """Another host may be ingesting into the same server: only versions an hour old."""
         return version_age(version) > ABANDONED_AFTER_SECONDS
+
+    def close(self) -> None:
+        if self._client is not None:
+            # Client.close() releases Chroma's system but leaves its HTTP sessions (the
+            # client's and its admin client's) open.
+            owners = [self._client, getattr(self._client, "_admin_client", None)]
+            sessions = [getattr(getattr(o, "_server", None), "_session", None) for o in owners]
+            self._client.close()
+            for session in sessions:
+                if session is not None:
+                    session.close()
+            self._client = None
 
     def _pointer_collection(self) -> Any:
         return self._shared_client().get_or_create_collection(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +13,7 @@ import typer
 
 from ingest.checks import check_knowledge_base, count_by_severity, has_errors
 from ingest.chunking import ChunkingOptions
-from ingest.embedding import SentenceTransformerEmbedder
+from ingest.embedding import Embedder, SentenceTransformerEmbedder
 from ingest.errors import IndexStateError, KnowledgeBaseError
 from ingest.job import IngestJob, IngestReport, Progress
 from ingest.versions import index_versions
@@ -81,11 +82,11 @@ class BarProgress(Progress):
             self._task = None
 
 
-def build_job(settings: Settings, progress: Progress | None = None) -> IngestJob:
+def build_job(settings: Settings, embedder: Embedder, progress: Progress | None) -> IngestJob:
     return IngestJob(
         kb_dir=settings.kb_dir,
         versions=index_versions(settings.data_dir, settings.collection, settings.chroma_url),
-        embedder=SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size),
+        embedder=embedder,
         options=ChunkingOptions(settings.chunk_max_words, settings.chunk_overlap_words),
         progress=progress,
     )
@@ -135,10 +136,12 @@ def ingest(
     """Index the knowledge base: validate, chunk, embed, and publish a new index version."""
     settings = _settings(kb_dir=kb)
     progress = BarProgress() if sys.stderr.isatty() and not as_json else None
-    job = build_job(settings, progress)
+    embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
+    job = build_job(settings, embedder, progress)
     code = _run_once(job, rebuild, as_json)
     if not watch:
         raise typer.Exit(code)
+    threading.Thread(target=embedder.load, name="model-warm-up", daemon=True).start()
     if not as_json:
         typer.echo(f"watching {settings.kb_dir} for changes (Ctrl-C to stop)", err=True)
 

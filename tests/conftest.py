@@ -114,12 +114,15 @@ _prefix_counter = iter(range(10_000))
 
 
 @pytest.fixture(params=["embedded", "server"])
-def versions(request: pytest.FixtureRequest, tmp_path: Path) -> IndexVersions:
+def versions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexVersions]:
     """Index versions in both modes: embedded in a temp folder, and on the Chroma server."""
     if request.param == "embedded":
-        return index_versions(tmp_path / "data", "frontdesk")
-    url = request.getfixturevalue("chroma_server")
-    return index_versions(tmp_path / "data", f"test{next(_prefix_counter):04d}", url)
+        store = index_versions(tmp_path / "data", "frontdesk")
+    else:
+        url = request.getfixturevalue("chroma_server")
+        store = index_versions(tmp_path / "data", f"test{next(_prefix_counter):04d}", url)
+    yield store
+    store.close()
 
 
 def make_job(

@@ -28,7 +28,7 @@ def errors_of(path: Path) -> list[str]:
 
 
 def test_valid_article_is_parsed_with_defaults(tmp_path: Path) -> None:
-    path = write_article(tmp_path, "refunds.md", GOOD, "Refunds take 5–10 business days.\n")
+    path = write_article(tmp_path, "refunds.md", GOOD, "Refunds take 5 to 10 business days.\n")
     article = parse_article(path)
     assert article.id == "billing-refunds"
     assert article.meta.locale == "en"

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import IngestLockedError, KnowledgeBaseError, ModelMismatchError
+from ingest.job import Progress
 from ingest.live import LiveIndex
-from ingest.versions import IndexVersions
+from ingest.versions import EmbeddedVersions, IndexVersions
 from tests.conftest import make_job, write_article
 from tests.fakes import FakeEmbedder
 
@@ -124,7 +125,7 @@ def test_unpublished_version_of_a_killed_run_is_cleaned_up(
     assert set(versions.list_versions()) == {pointer.current, pointer.previous}
 
 
-def test_second_ingest_waits_for_none_and_fails_clearly(
+def test_second_ingest_at_the_same_time_fails_clearly(
     small_kb: Path, tmp_path: Path, fake_embedder: FakeEmbedder
 ) -> None:
     from ingest.versions import index_versions
@@ -154,3 +155,29 @@ def test_reader_switches_to_a_new_version_while_it_has_the_old_one_open(
     best, _score = second.query(query, limit=1)[0]
     assert best.chunk.article_id == "new-article"
     live.close()
+
+
+class RecordingProgress(Progress):
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+
+    def start(self, total: int) -> None:
+        self.events.append(("start", total))
+
+    def advance(self, count: int) -> None:
+        self.events.append(("advance", count))
+
+    def finish(self) -> None:
+        self.events.append(("finish", 0))
+
+
+def test_progress_is_told_about_every_embedded_chunk(
+    small_kb: Path, tmp_path: Path, fake_embedder: FakeEmbedder
+) -> None:
+    progress = RecordingProgress()
+    job = make_job(small_kb, EmbeddedVersions(tmp_path / "data", "frontdesk"), fake_embedder)
+    job.progress = progress
+    report = job.run()
+    assert progress.events[0] == ("start", report.embedded)
+    assert sum(n for kind, n in progress.events if kind == "advance") == report.embedded
+    assert progress.events[-1] == ("finish", 0)

@@ -37,7 +37,7 @@ def test_missing_config_file_named_explicitly_is_an_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv(CONFIG_FILE_VARIABLE, str(tmp_path / "nope.toml"))
-    with pytest.raises(SettingsError, match="FRONTDESK_CONFIG=.*nope.toml: no such file"):
+    with pytest.raises(SettingsError, match=r"FRONTDESK_CONFIG=.*nope\.toml: no such file"):
         load_settings()
 
 

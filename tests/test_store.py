@@ -30,7 +30,7 @@ def test_collection_refuses_another_model_and_an_unknown_schema(tmp_path: Path) 
     version = versions.create(None)
     client = versions.connect(version)
     IndexCollection.create(client, "frontdesk", "model-a", 8)
-    with pytest.raises(ModelMismatchError, match="'model-a'.*'model-b'.*--rebuild"):
+    with pytest.raises(ModelMismatchError, match=r"'model-a'.*'model-b'.*--rebuild"):
         IndexCollection.open(client, "frontdesk", "model-b")
     client.create_collection("foreign", embedding_function=None)
     with pytest.raises(IndexStateError, match="schema None"):

@@ -62,13 +62,8 @@ def test_watch_reingests_on_save_and_keeps_the_last_good_index(
         good = versions.read_pointer()
         slack.write_text("---\nid: integrations-slack\ntitle: [oops\n---\nBody\n", encoding="utf-8")
         broken = next_report(lines)
-        assert broken == {
-            "ok": False,
-            "errors": [
-                f"{slack}:3: invalid YAML: expected ',' or ']', but got '<stream end>' "
-                "(while parsing a flow sequence)"
-            ],
-        }
+        assert broken["ok"] is False and len(broken["errors"]) == 1
+        assert broken["errors"][0].startswith(f"{slack}:3: invalid YAML: ")
         assert versions.read_pointer() == good
         live.close()
     finally:
