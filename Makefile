@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: help install run ingest check serve test lint format bench-ingest clean
+.PHONY: help install run ingest check serve test lint format bench-ingest bench-ask clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -51,6 +51,9 @@ test: install lint ## Install, lint and run the whole test suite
 
 bench-ingest: install ## Benchmark ingest on a generated 1,000-article knowledge base
 	$(BIN)/python bench/ingest_bench.py
+
+bench-ask: install ## Benchmark /ask latency and throughput against a real server
+	$(BIN)/python bench/ask_bench.py
 
 clean: ## Remove the local index and caches (keeps .venv)
 	rm -rf .frontdesk .pytest_cache .mypy_cache .ruff_cache

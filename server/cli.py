@@ -190,6 +190,54 @@ def check(
     raise typer.Exit(EXIT_KB_ERRORS if failed else 0)
 
 
+@app.command("eval")
+def evaluate_questions(
+    questions: Annotated[Path, typer.Argument(help="Questions file (JSON lines).")],
+    kb: KbOption = None,
+    current: Annotated[
+        bool,
+        typer.Option(
+            "--current", help="Use the current index instead of ingesting the KB into a temp dir."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Measure retrieval and the answer decision on a questions file; run the KB's self-tests."""
+    import tempfile
+
+    from server.app import build_answerer
+    from server.evaluation import QuestionsFileError, evaluate, format_report, read_questions
+
+    settings = _settings(kb_dir=kb)
+    try:
+        items = read_questions(questions)
+    except (OSError, QuestionsFileError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_INDEX_ERROR) from None
+    embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
+    with tempfile.TemporaryDirectory(prefix="frontdesk-eval-") as scratch:
+        if not current:
+            settings = settings.model_copy(update={"data_dir": Path(scratch), "chroma_url": ""})
+            progress = BarProgress() if sys.stderr.isatty() else None
+            job = build_job(settings, embedder, progress)
+            try:
+                ingested = job.run()
+            except (KnowledgeBaseError, IndexStateError) as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(EXIT_KB_ERRORS) from None
+            typer.echo(
+                f"ingested {settings.kb_dir} into a scratch index: {ingested.summary()}", err=True
+            )
+        answerer = build_answerer(settings, embedder)
+        report = evaluate(answerer, items)
+        answerer.live.close()
+    if as_json:
+        typer.echo(json.dumps(report.__dict__))
+    else:
+        typer.echo(format_report(report, settings.answer_threshold))
+    raise typer.Exit(EXIT_KB_ERRORS if report.self_test_failures else 0)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address (default: FRONTDESK_HOST).")] = None,

@@ -99,6 +99,50 @@ class Settings(BaseSettings):
         json_schema_extra=_group("index"),
     )
 
+    # -- answering ------------------------------------------------------------------
+    default_locale: str = Field(
+        "en",
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description="Locale of questions that name none, and the fallback for other locales.",
+        json_schema_extra=_group("answering"),
+    )
+    answer_threshold: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description="Confidence at or above which `/ask` answers with a passage.",
+        json_schema_extra=_group("answering"),
+    )
+    suggest_threshold: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="Confidence at or above which `/ask` suggests articles; below it, `no_answer`.",
+        json_schema_extra=_group("answering"),
+    )
+    page_boost: float = Field(
+        1.0,
+        ge=0.0,
+        le=5.0,
+        description="Score added to articles whose `pages` match the user's page, in "
+        "standard deviations of the article scores for the question.",
+        json_schema_extra=_group("answering"),
+    )
+    query_cache_size: int = Field(
+        10_000,
+        ge=0,
+        le=10_000_000,
+        description="Question embeddings kept in memory (0 turns the cache off).",
+        json_schema_extra=_group("answering"),
+    )
+    query_batch_size: int = Field(
+        64,
+        ge=1,
+        le=1024,
+        description="Most questions embedded in one model call when requests arrive together.",
+        json_schema_extra=_group("answering"),
+    )
+
     # -- server ---------------------------------------------------------------------
     host: str = Field(
         "127.0.0.1",
@@ -137,6 +181,15 @@ class Settings(BaseSettings):
     @classmethod
     def _log_level_upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _suggest_below_answer(self) -> Settings:
+        if self.suggest_threshold > self.answer_threshold:
+            raise ValueError(
+                "suggest_threshold must not be above answer_threshold "
+                f"({self.suggest_threshold} > {self.answer_threshold})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _overlap_below_max(self) -> Settings:

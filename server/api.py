@@ -1,0 +1,111 @@
+"""The public API: ask, read an article, and type-ahead search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import anyio.to_thread
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException, ServiceUnavailableException
+from litestar.params import JSONBody, PathParameter, QueryParameter
+
+from server.answering import Answerer, IndexNotReadyError
+from server.problems import invalid
+from server.schemas import (
+    ArticleSection,
+    ArticleView,
+    AskRequest,
+    AskResponse,
+    SearchResponse,
+)
+
+
+def check_page_url(value: str | None, field: str = "page_url") -> None:
+    """A page URL is an absolute http(s) URL or a path starting with '/'."""
+    if value is None:
+        return
+    if any(ch.isspace() for ch in value) or not value:
+        raise invalid(field, "must be a URL or a path without spaces")
+    parts = urlsplit(value)
+    if parts.scheme:
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise invalid(field, "must be an http(s) URL or a path starting with '/'")
+    elif not value.startswith("/"):
+        raise invalid(field, "must be an http(s) URL or a path starting with '/'")
+
+
+def _answerer(state: State) -> Answerer:
+    answerer: Answerer = state.answerer
+    return answerer
+
+
+class AskController(Controller):
+    path = "/api/v1"
+    tags = ("answers",)
+
+    @post("/ask", status_code=200)
+    async def ask(self, data: JSONBody[AskRequest], state: State) -> AskResponse:
+        """Answer a question from the knowledge base, aware of the page it was asked on."""
+        question = data.question.strip()
+        if not question:
+            raise invalid("question", "must not be empty")
+        check_page_url(data.page_url)
+        answerer = _answerer(state)
+        vector = await answerer.encoder.encode(question)
+        try:
+            outcome = await anyio.to_thread.run_sync(
+                answerer.answer, question, vector, data.page_url, data.locale
+            )
+        except IndexNotReadyError as exc:
+            raise ServiceUnavailableException(detail=str(exc)) from None
+        return outcome.response
+
+    @get("/articles/{article_id:str}", sync_to_thread=True)
+    def article(
+        self,
+        article_id: Annotated[str, PathParameter(max_length=128, description="The article id.")],
+        state: State,
+    ) -> ArticleView:
+        """An article as the widget shows it: sanitized HTML and its sections."""
+        try:
+            snapshot, _ = _answerer(state).current()
+        except IndexNotReadyError as exc:
+            raise ServiceUnavailableException(detail=str(exc)) from None
+        info = snapshot.articles.get(article_id)
+        if info is None:
+            raise NotFoundException(detail=f"no article with id {article_id!r}")
+        return ArticleView(
+            id=info.id,
+            title=info.title,
+            url=info.url,
+            locale=info.locale,
+            tags=list(info.tags),
+            updated=info.updated,
+            html=info.html,
+            sections=[ArticleSection(s.title, s.anchor, s.level) for s in info.sections],
+        )
+
+    @get("/search", sync_to_thread=True)
+    def search(
+        self,
+        state: State,
+        q: Annotated[
+            str,
+            QueryParameter(min_length=1, max_length=200, description="What the user typed so far."),
+        ],
+        page_url: Annotated[str | None, QueryParameter(max_length=2048)] = None,
+        locale: Annotated[
+            str | None, QueryParameter(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+        ] = None,
+    ) -> SearchResponse:
+        """Type-ahead over article titles: fast, no model involved."""
+        if not q.strip():
+            raise invalid("q", "must not be empty")
+        check_page_url(page_url)
+        try:
+            results = _answerer(state).search_titles(q, page_url, locale)
+        except IndexNotReadyError as exc:
+            raise ServiceUnavailableException(detail=str(exc)) from None
+        return SearchResponse(q, results)

@@ -1,0 +1,143 @@
+"""Question embeddings for the API: cached, batched, and off the event loop.
+
+One worker thread owns the model. Requests put their question in a queue and
+await a future; whenever the worker is free it takes everything waiting (up to
+``max_batch``) and embeds it in one model call. A lone request is embedded at
+once; under load, concurrent requests share model calls. Repeated questions,
+the norm in support, are answered from an LRU cache without touching the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from ingest.embedding import Embedder
+
+logger = logging.getLogger(__name__)
+
+Vector = tuple[float, ...]
+
+
+def cache_key(text: str) -> str:
+    """Questions that differ only in case or spacing share an embedding (the model is uncased)."""
+    return " ".join(text.lower().split())
+
+
+@dataclass
+class _Pending:
+    key: str
+    future: asyncio.Future[Vector]
+    loop: asyncio.AbstractEventLoop
+
+
+class QueryEncoder:
+    def __init__(self, embedder: Embedder, cache_size: int = 10_000, max_batch: int = 64) -> None:
+        self._embedder = embedder
+        self._cache_size = cache_size
+        self._max_batch = max_batch
+        self._cache: OrderedDict[str, Vector] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._wakeup = threading.Condition()
+        self._closed = False
+        self._worker: threading.Thread | None = None
+        self.model_calls = 0
+        self.cache_hits = 0
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._run, name="query-encoder", daemon=True)
+            self._worker.start()
+
+    def close(self) -> None:
+        with self._wakeup:
+            self._closed = True
+            self._wakeup.notify_all()
+        if self._worker is not None:
+            self._worker.join(timeout=10)
+
+    def cached(self, text: str) -> Vector | None:
+        key = cache_key(text)
+        with self._cache_lock:
+            vector = self._cache.get(key)
+            if vector is not None:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+        return vector
+
+    async def encode(self, text: str) -> Vector:
+        vector = self.cached(text)
+        if vector is not None:
+            return vector
+        self.start()
+        loop = asyncio.get_running_loop()
+        pending = _Pending(cache_key(text), loop.create_future(), loop)
+        with self._wakeup:
+            if self._closed:
+                raise RuntimeError("the query encoder is closed")
+            self._queue.append(pending)
+            self._wakeup.notify()
+        return await pending.future
+
+    def encode_now(self, texts: list[str]) -> list[Vector]:
+        """Embed in the calling thread (CLI and evaluation), through the same cache."""
+        keys = [cache_key(t) for t in texts]
+        with self._cache_lock:
+            found = {k: self._cache[k] for k in keys if k in self._cache}
+        missing = sorted(set(keys) - set(found))
+        if missing:
+            vectors = self._embed(missing)
+            self._store(missing, vectors)
+            found.update(zip(missing, vectors, strict=True))
+        return [found[k] for k in keys]
+
+    def _embed(self, keys: list[str]) -> list[Vector]:
+        self.model_calls += 1
+        return [tuple(v) for v in self._embedder.embed(keys)]
+
+    def _store(self, keys: list[str], vectors: list[Vector]) -> None:
+        if self._cache_size == 0:
+            return
+        with self._cache_lock:
+            for key, vector in zip(keys, vectors, strict=True):
+                self._cache[key] = vector
+                self._cache.move_to_end(key)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _take_batch(self) -> list[_Pending] | None:
+        with self._wakeup:
+            while not self._queue and not self._closed:
+                self._wakeup.wait()
+            if self._closed and not self._queue:
+                return None
+            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+            return batch
+
+    def _run(self) -> None:
+        while (batch := self._take_batch()) is not None:
+            keys = list(dict.fromkeys(p.key for p in batch))
+            try:
+                vectors = dict(zip(keys, self._embed(keys), strict=True))
+            except Exception as exc:
+                logger.exception("embedding questions failed batch=%d", len(batch))
+                for pending in batch:
+                    pending.loop.call_soon_threadsafe(_fail, pending.future, exc)
+                continue
+            self._store(keys, [vectors[k] for k in keys])
+            for pending in batch:
+                pending.loop.call_soon_threadsafe(_resolve, pending.future, vectors[pending.key])
+
+
+def _resolve(future: asyncio.Future[Vector], vector: Vector) -> None:
+    if not future.done():
+        future.set_result(vector)
+
+
+def _fail(future: asyncio.Future[Vector], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)

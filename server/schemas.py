@@ -1,0 +1,86 @@
+"""The shapes of the public API: requests are validated here before anything else runs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+Question = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=1000, description="What the user asked.")
+]
+PageUrl = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=2048,
+        description="The page the user is on: an absolute http(s) URL or a path starting with '/'.",
+    ),
+]
+Locale = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description="The user's language, e.g. `en` or `de`.",
+    ),
+]
+SessionId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+Status = Literal["answered", "suggested", "no_answer"]
+
+
+class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
+    question: Question
+    page_url: PageUrl | None = None
+    locale: Locale | None = None
+    session_id: SessionId | None = None
+
+
+class Answer(msgspec.Struct):
+    text: str
+    article_id: str
+    title: str
+    url: str
+    section: str
+
+
+class Source(msgspec.Struct):
+    article_id: str
+    title: str
+    url: str
+    section: str
+    snippet: str
+    score: float
+
+
+class AskResponse(msgspec.Struct):
+    status: Status
+    answer: Answer | None
+    sources: list[Source]
+    request_id: str
+
+
+class ArticleSection(msgspec.Struct):
+    title: str
+    anchor: str
+    level: int
+
+
+class ArticleView(msgspec.Struct):
+    id: str
+    title: str
+    url: str
+    locale: str
+    tags: list[str]
+    updated: str
+    html: str
+    sections: list[ArticleSection]
+
+
+class SearchHit(msgspec.Struct):
+    article_id: str
+    title: str
+    url: str
+
+
+class SearchResponse(msgspec.Struct):
+    query: str
+    results: list[SearchHit]

@@ -1,0 +1,77 @@
+"""Question embeddings: cached, batched under load, never on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from server.query_encoder import QueryEncoder, cache_key
+from tests.fakes import FakeEmbedder
+
+
+class SlowEmbedder(FakeEmbedder):
+    """Takes 50 ms per call, and records which thread called it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[str] = set()
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.threads.add(threading.current_thread().name)
+        time.sleep(0.05)
+        return super().embed(texts)
+
+
+def test_repeated_question_is_served_from_the_cache() -> None:
+    embedder = FakeEmbedder()
+    encoder = QueryEncoder(embedder)
+
+    async def main() -> None:
+        first = await encoder.encode("How do I reset my password?")
+        again = await encoder.encode("  how do I RESET my   password? ")
+        assert first == again
+
+    asyncio.run(main())
+    encoder.close()
+    assert len(embedder.calls) == 1 and encoder.cache_hits == 1
+
+
+def test_concurrent_questions_share_model_calls_off_the_event_loop() -> None:
+    embedder = SlowEmbedder()
+    encoder = QueryEncoder(embedder, max_batch=64)
+
+    async def main() -> list[tuple[float, ...]]:
+        return await asyncio.gather(*(encoder.encode(f"question {i}") for i in range(40)))
+
+    vectors = asyncio.run(main())
+    encoder.close()
+    expected = FakeEmbedder().embed([f"question {i}" for i in range(40)])
+    assert vectors == [tuple(v) for v in expected]  # each request got its own vector
+    assert len(embedder.calls) <= 3  # the first alone, the rest batched while it ran
+    assert embedder.threads == {"query-encoder"}
+
+
+def test_cache_keeps_only_the_most_recent_questions() -> None:
+    embedder = FakeEmbedder()
+    encoder = QueryEncoder(embedder, cache_size=2)
+    encoder.encode_now(["a", "b", "c"])
+    assert encoder.cached("a") is None and encoder.cached("c") is not None
+
+
+def test_model_failure_reaches_the_waiting_request() -> None:
+    class Broken(FakeEmbedder):
+        def embed(self, texts: Sequence[str]) -> list[list[float]]:
+            raise RuntimeError("model exploded")
+
+    encoder = QueryEncoder(Broken())
+    with pytest.raises(RuntimeError, match="model exploded"):
+        asyncio.run(encoder.encode("hello"))
+    encoder.close()
+
+
+def test_cache_key_ignores_case_and_spacing() -> None:
+    assert cache_key("  Reset\tPASSWORD ") == "reset password"
