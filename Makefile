@@ -52,7 +52,8 @@ test: install lint ## Install, lint and run the whole test suite
 bench-ingest: install ## Benchmark ingest on a generated 1,000-article knowledge base
 	$(BIN)/python bench/ingest_bench.py
 
-bench-ask: install ## Benchmark /ask latency and throughput against a real server
+bench-ask: install ## Benchmark /ask latency and throughput against a real server (uses wrk)
+	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(BIN)/python bench/ask_bench.py
 
 clean: ## Remove the local index and caches (keeps .venv)

@@ -53,6 +53,19 @@ def resolve_model(name: str) -> ModelSource:
     return ModelSource(name, name)
 
 
+def use_threads(count: int) -> None:
+    """How many CPU threads the model may use for the next calls from this thread.
+
+    One thread is faster for a single short question (no thread pool to wake); a batch
+    wants every core. A no-op until torch is loaded.
+    """
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use."""
 

@@ -129,10 +129,18 @@ class KnowledgeSnapshot:
             [self.articles[a].locale for a in self.article_ids], dtype=object
         )
         self._page_masks: dict[str, npt.NDArray[np.bool_]] = {}
+        self._allowed: dict[tuple[tuple[str, ...], bool], npt.NDArray[np.bool_]] = {}
 
     def allowed(self, locales: Sequence[str], sections_only: bool) -> npt.NDArray[np.bool_]:
-        mask = np.isin(self.chunk_locale, list(locales))
-        return mask & self.is_section if sections_only else mask
+        """Chunks a question in these locales may use (computed once per combination)."""
+        key = (tuple(locales), sections_only)
+        mask = self._allowed.get(key)
+        if mask is None:
+            mask = np.isin(self.chunk_locale, list(locales))
+            if sections_only:
+                mask = mask & self.is_section
+            self._allowed[key] = mask
+        return mask
 
     def page_mask(self, page_url: str) -> npt.NDArray[np.bool_]:
         """Which articles (in ``article_ids`` order) have `pages` matching the page."""

@@ -137,8 +137,9 @@ class LexicalIndex:
         total = float(self._idf[ids].sum()) + unknown * self.max_idf()
         if not ids or total <= 0:
             return np.zeros(self.size)
-        covered = self._presence[:, ids] @ self._idf[ids]
-        return np.asarray(covered, dtype=np.float64) / total
+        weights = np.zeros(len(self._vocabulary))
+        weights[ids] = self._idf[ids]
+        return np.asarray(self._presence @ weights, dtype=np.float64) / total
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term; 0 for unknown terms."""

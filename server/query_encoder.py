@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from ingest.embedding import Embedder
+from ingest.embedding import Embedder, use_threads
 
 logger = logging.getLogger(__name__)
 
 Vector = tuple[float, ...]
+SMALL_BATCH = 4  # up to this many questions, one CPU thread answers faster than several
 
 
 def cache_key(text: str) -> str:
@@ -47,6 +49,7 @@ class QueryEncoder:
         self._worker: threading.Thread | None = None
         self.model_calls = 0
         self.cache_hits = 0
+        self._cores = os.cpu_count() or 1
 
     def start(self) -> None:
         if self._worker is None:
@@ -121,6 +124,7 @@ class QueryEncoder:
     def _run(self) -> None:
         while (batch := self._take_batch()) is not None:
             keys = list(dict.fromkeys(p.key for p in batch))
+            use_threads(1 if len(keys) <= SMALL_BATCH else self._cores)
             try:
                 vectors = dict(zip(keys, self._embed(keys), strict=True))
             except Exception as exc:

@@ -121,11 +121,14 @@ class Retriever:
         order = [
             int(i) for i in np.argsort(-scores, kind="stable")[:limit] if np.isfinite(scores[i])
         ]
+        spreads = {
+            name: float(values[valid].std()) or 1.0 for name, values in article_values.items()
+        }
         hits = [
             ArticleHit(
                 article_id=snapshot.article_ids[i],
                 score=float(scores[i]),
-                best_chunk=self._passage(snapshot, i, chunk_values, article_values, valid),
+                best_chunk=self._passage(snapshot, i, chunk_values, spreads),
                 dense=float(article_values["dense"][i]),
                 lexical=float(article_values["lexical"][i]),
                 coverage=float(article_values["coverage"][i]),
@@ -150,8 +153,7 @@ class Retriever:
         snapshot: KnowledgeSnapshot,
         article: int,
         chunk_values: dict[str, Array],
-        article_values: dict[str, Array],
-        valid: npt.NDArray[np.bool_],
+        spreads: dict[str, float],
     ) -> Chunk:
         """The article's section that scores best on the same weighted signals."""
         start = int(snapshot.article_starts[article])
@@ -163,6 +165,5 @@ class Retriever:
         sections = [p for p in range(start, end) if snapshot.is_section[p]]
         score = np.zeros(len(sections))
         for name, weight in WEIGHTS.items():
-            spread = float(article_values[name][valid].std()) or 1.0
-            score += weight * chunk_values[name][sections] / spread
+            score += weight * chunk_values[name][sections] / spreads[name]
         return snapshot.chunks[sections[int(np.argmax(score))]]

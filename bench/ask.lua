@@ -1,0 +1,28 @@
+-- wrk script for bench/ask_bench.py: every request asks a question no request asked before
+-- (a per-thread prefix and a counter), so the server embeds each one: no cache hits.
+local counter = 0
+local prefix = ""
+local words = {"change","card","invoice","download","password","reset","export","timesheet","slack","connect","plan","seat","refund","import","csv","token","webhook","project","board","timer"}
+local threads = 0
+local pages = {"/settings/billing", "/settings/security/2fa", "/import", "/time/timesheets"}
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", tostring(threads) .. tostring(os.time()))
+end
+init = function(args)
+  prefix = tid or "x"
+end
+request = function()
+  counter = counter + 1
+  local q = "how do I " .. words[(counter % 20) + 1] .. " the " .. words[((counter * 7) % 20) + 1] .. " " .. words[((counter * 13) % 20) + 1] .. " " .. prefix .. "n" .. counter
+  local body = '{"question": "' .. q .. '", "page_url": "' .. pages[(counter % 4) + 1] .. '"}'
+  return wrk.format("POST", "/api/v1/ask", {["Content-Type"] = "application/json"}, body)
+end
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "non_2xx": %d, "socket_errors": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d}\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
