@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import anyio
 import anyio.to_thread
 from litestar import Controller, get, post
 from litestar.datastructures import State
@@ -36,6 +38,15 @@ def check_page_url(value: str | None, field: str = "page_url") -> None:
         raise invalid(field, "must be an http(s) URL or a path starting with '/'")
 
 
+def _scoring_limiter(state: State) -> anyio.CapacityLimiter:
+    """Scoring is CPU work: one thread per core, not one per request, or threads thrash."""
+    limiter: anyio.CapacityLimiter | None = state.get("scoring_limiter")
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
+        state.scoring_limiter = limiter
+    return limiter
+
+
 def _answerer(state: State) -> Answerer:
     answerer: Answerer = state.answerer
     return answerer
@@ -56,7 +67,12 @@ class AskController(Controller):
         vector = await answerer.encoder.encode(question)
         try:
             outcome = await anyio.to_thread.run_sync(
-                answerer.answer, question, vector, data.page_url, data.locale
+                answerer.answer,
+                question,
+                vector,
+                data.page_url,
+                data.locale,
+                limiter=_scoring_limiter(state),
             )
         except IndexNotReadyError as exc:
             raise ServiceUnavailableException(detail=str(exc)) from None
