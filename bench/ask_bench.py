@@ -118,7 +118,7 @@ def floor_figures(data: Path, questions: list[str]) -> dict[str, float]:
     queries = []
     for vector in vectors[:300]:
         started = time.perf_counter()
-        collection.query(vector, 100)
+        collection.nearest_ids(vector, 100)
         queries.append(time.perf_counter() - started)
     chunks = collection.count()
     live.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,6 @@ class IngestJob:
         self.embedder = embedder
         self.options = options
         self.progress = progress or Progress()
-        self.on_version_created: Callable[[str], None] | None = None
         self._parsed = ParseCache()  # a long-lived job (--watch) re-reads only changed files
 
     def run(self, *, rebuild: bool = False) -> IngestReport:
@@ -155,8 +154,6 @@ class IngestJob:
         )
         base = None if rebuild else current
         version = self.versions.create(base)
-        if self.on_version_created is not None:
-            self.on_version_created(version)
         client = self.versions.connect(version)
         try:
             index = self._open_target(client, version, base is None)
