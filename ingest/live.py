@@ -19,7 +19,7 @@ from ingest.versions import EmbeddedVersions, IndexVersions
 
 logger = logging.getLogger(__name__)
 
-Listener = Callable[[IndexCollection, str], None]
+Listener = Callable[[IndexCollection, str], object]  # the return value is ignored
 
 
 class LiveIndex:

@@ -120,12 +120,14 @@ class IndexCollection:
 
     def article_hashes(self, article_ids: Iterable[str] | None = None) -> dict[str, str]:
         """article id -> article hash, for every article in the index (or the ones named)."""
-        first_chunks: dict[str, Any] = {"$and": [{"kind": "section"}, {"position": 0}]}
+        # Every article has a first section; its metadata carries the article hash.
+        conditions: list[dict[str, Any]] = [{"kind": "section"}, {"position": 0}]
         if article_ids is not None:
-            first_chunks["$and"].append({"article_id": {"$in": sorted(set(article_ids))}})
-            if len(first_chunks["$and"][-1]["article_id"]["$in"]) == 0:
+            wanted = sorted(set(article_ids))
+            if not wanted:
                 return {}
-        page = self._collection.get(where=first_chunks, include=["metadatas"])
+            conditions.append({"article_id": {"$in": wanted}})
+        page = self._collection.get(where={"$and": conditions}, include=["metadatas"])
         return {str(m["article_id"]): str(m["article_hash"]) for m in page["metadatas"]}
 
     def count_articles_chunks(self, article_ids: Iterable[str]) -> int:

@@ -49,21 +49,20 @@ class Answerer:
         self._lock = threading.Lock()
         live.on_switch(self._rebuild)
 
-    def _rebuild(self, collection: IndexCollection, version: str) -> None:
+    def _rebuild(self, collection: IndexCollection, version: str) -> KnowledgeSnapshot:
         snapshot = KnowledgeSnapshot.from_collection(collection, version)
         with self._lock:
             self._snapshot = snapshot
+        return snapshot
 
     def current(self) -> tuple[KnowledgeSnapshot, IndexCollection]:
         """The snapshot and collection of the live version (switching if one was published)."""
         collection = self.live.collection()
+        if collection is None:
+            raise IndexNotReadyError("no index yet: run `frontdesk ingest` first")
         snapshot = self._snapshot
-        if collection is None or snapshot is None or snapshot.version != self.live.version:
-            if collection is None:
-                raise IndexNotReadyError("no index yet: run `frontdesk ingest` first")
-            self._rebuild(collection, self.live.version or "")
-            snapshot = self._snapshot
-        assert snapshot is not None
+        if snapshot is None or snapshot.version != self.live.version:
+            snapshot = self._rebuild(collection, self.live.version or "")
         return snapshot, collection
 
     def answer(
