@@ -1,0 +1,1 @@
+// The Frontdesk widget entry point.
