@@ -15,14 +15,28 @@ help: ## List the targets
 	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
+WIDGET := widget/dist/widget.js
+WIDGET_SOURCES := $(wildcard widget/src/*.js widget/src/**/*.js)
+
+# Debian packages: node and npm build the widget; Chromium runs the browser tests.
+APT_NEEDS := $(if $(shell command -v npm),,nodejs npm)
+TEST_APT_NEEDS := $(if $(wildcard /usr/bin/chromium),,chromium)
+
 $(STAMP): pyproject.toml
+	$(if $(APT_NEEDS),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_NEEDS))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0   # the CPU wheel first, or pip pulls CUDA builds
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install Frontdesk with its dev tools
+widget/node_modules/.package-lock.json: widget/package-lock.json
+	npm ci --prefix widget --no-audit --no-fund --loglevel=error
+
+$(WIDGET): widget/node_modules/.package-lock.json $(WIDGET_SOURCES)
+	npm run --prefix widget --silent build
+
+install: $(STAMP) $(WIDGET) ## Create .venv, install Frontdesk and its dev tools, build the widget
 
 run: install ## Install, ingest kb_articles/ and serve on http://127.0.0.1:8000
 	$(BIN)/frontdesk ingest
@@ -46,7 +60,8 @@ format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install lint ## Install, lint and run the whole test suite
+test: install lint ## Install, lint and run the whole test suite (Python and browser tests)
+	$(if $(TEST_APT_NEEDS),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(TEST_APT_NEEDS))
 	$(BIN)/pytest
 
 bench-ingest: install ## Benchmark ingest on a generated 1,000-article knowledge base
@@ -56,5 +71,5 @@ bench-ask: install ## Benchmark /ask latency and throughput against a real serve
 	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(BIN)/python bench/ask_bench.py
 
-clean: ## Remove the local index and caches (keeps .venv)
-	rm -rf .frontdesk .pytest_cache .mypy_cache .ruff_cache
+clean: ## Remove the local index, the built widget and caches (keeps .venv)
+	rm -rf .frontdesk .pytest_cache .mypy_cache .ruff_cache widget/dist test-artifacts

@@ -63,6 +63,8 @@ class AskController(Controller):
         if not question:
             raise invalid("question", "must not be empty")
         check_page_url(data.page_url)
+        if data.page is not None:
+            check_page_url(data.page.url, "page.url")
         answerer = _answerer(state)
         vector = await answerer.encoder.encode(question)
         try:
@@ -70,7 +72,7 @@ class AskController(Controller):
                 answerer.answer,
                 question,
                 vector,
-                data.page_url,
+                data.page_for_matching(),
                 data.locale,
                 limiter=_scoring_limiter(state),
             )

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, get
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.template.config import TemplateConfig
 
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
 from server.answering import Answerer
 from server.api import AskController
+from server.database import create_database_engine, migrate
 from server.decision import Decider
+from server.demo import demo_router
+from server.events import EventStore
+from server.events_api import EventsController
 from server.index import open_live_index
 from server.problems import problem_details_plugin
 from server.query_encoder import QueryEncoder
 from server.retrieval import Retriever
 from server.settings import Settings
+from server.widget_asset import WidgetAsset, widget_js, widget_js_by_hash
+
+TEMPLATES = Path(__file__).with_name("templates")
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +55,12 @@ def healthz(state: State) -> dict[str, Any]:
     }
 
 
+@get("/", include_in_schema=False, sync_to_thread=False)
+def home(state: State) -> Redirect:
+    settings: Settings = state.settings
+    return Redirect("/demo/" if settings.demo else "/schema")
+
+
 def build_answerer(settings: Settings, embedder: Embedder | None = None) -> Answerer:
     """Everything `/ask` needs, from the settings (tests may pass their own embedder)."""
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
@@ -56,8 +74,10 @@ def build_answerer(settings: Settings, embedder: Embedder | None = None) -> Answ
 
 def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar:
     answerer = build_answerer(settings, embedder)
+    engine = create_database_engine(settings)
 
     def start() -> None:
+        migrate(engine)
         answerer.encoder.start()
         try:
             answerer.current()  # open the index and build the snapshot before traffic
@@ -68,11 +88,26 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
     def stop() -> None:
         answerer.encoder.close()
         answerer.live.close()
+        engine.dispose()
 
+    handlers: list[Any] = [home, healthz, AskController, EventsController, widget_js]
+    handlers.append(widget_js_by_hash)
+    if settings.demo:
+        handlers.append(demo_router())
     return Litestar(
-        route_handlers=[healthz, AskController],
-        state=State({"settings": settings, "answerer": answerer}),
+        route_handlers=handlers,
+        state=State(
+            {
+                "settings": settings,
+                "answerer": answerer,
+                "events": EventStore(engine),
+                "widget": WidgetAsset(),
+            }
+        ),
         plugins=[problem_details_plugin()],
+        # the widget calls the API from the host product's origin; no cookies are involved
+        cors_config=CORSConfig(allow_origins=["*"], allow_methods=["GET", "POST"], max_age=86400),
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(title="Frontdesk", version="0.1.0", path="/schema"),
         on_startup=[start],
         on_shutdown=[stop],

@@ -27,11 +27,41 @@ SessionId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 Status = Literal["answered", "suggested", "no_answer"]
 
 
+Route = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^/[^\s]{0,511}$",
+        description="The host's route template for the page, e.g. `/projects/:id/billing`.",
+    ),
+]
+ContextValue = Annotated[str, msgspec.Meta(max_length=200)] | int | float | bool
+
+
+class PageContext(msgspec.Struct, forbid_unknown_fields=True):
+    """What the host product says about the page (`Frontdesk('page', …)`)."""
+
+    url: PageUrl | None = None
+    route: Route | None = None
+    title: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    context: Annotated[
+        dict[Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], ContextValue],
+        msgspec.Meta(max_length=20),
+    ] = msgspec.field(default_factory=dict)
+
+
 class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
     question: Question
     page_url: PageUrl | None = None
     locale: Locale | None = None
     session_id: SessionId | None = None
+    visitor_id: SessionId | None = None
+    page: PageContext | None = None
+
+    def page_for_matching(self) -> str | None:
+        """Articles' `pages` patterns match the host's route template when it sent one."""
+        if self.page is not None and self.page.route:
+            return self.page.route
+        return self.page_url
 
 
 class Answer(msgspec.Struct):

@@ -143,6 +143,14 @@ class Settings(BaseSettings):
         json_schema_extra=_group("answering"),
     )
 
+    # -- events and tickets -----------------------------------------------------------
+    database_url: str = Field(
+        "",
+        description="Empty: a SQLite file `frontdesk.db` in the data dir (WAL). "
+        "`postgresql://user:pass@host/db`: PostgreSQL.",
+        json_schema_extra=_group("storage"),
+    )
+
     # -- server ---------------------------------------------------------------------
     host: str = Field(
         "127.0.0.1",
@@ -154,6 +162,11 @@ class Settings(BaseSettings):
         ge=1,
         le=65535,
         description="Port `frontdesk serve` listens on.",
+        json_schema_extra=_group("server"),
+    )
+    demo: bool = Field(
+        True,
+        description="Serve the demo host product at `/demo/` (turn off in production).",
         json_schema_extra=_group("server"),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -216,6 +229,14 @@ class Settings(BaseSettings):
         elif CONFIG_FILE_VARIABLE in os.environ:
             raise SettingsError(f"{CONFIG_FILE_VARIABLE}={config_file}: no such file")
         return tuple(sources)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"(sqlite|postgresql)(\+\w+)?://", value):
+            raise ValueError("must be empty, sqlite:///path or postgresql://user:pass@host/db")
+        return value
 
     @property
     def embedded(self) -> bool:

@@ -72,6 +72,7 @@ def test_readme_settings_table_lists_every_setting_with_its_default() -> None:
     assert documented == {env_name(name) for name in Settings.model_fields}
     for name, field in Settings.model_fields.items():
         shown = rows[env_name(name)].strip()
-        expected = f"`{field.default}`" if field.default != "" else "(empty)"
+        default = str(field.default).lower() if isinstance(field.default, bool) else field.default
+        expected = f"`{default}`" if default != "" else "(empty)"
         assert shown == expected, f"README shows {shown} for {env_name(name)}"
         assert help_texts[env_name(name)] == field.description, env_name(name)

@@ -1,0 +1,157 @@
+"""Widget events: the schema of every type, and the store that keeps each event once.
+
+A batch is validated whole before anything is written: one bad event rejects the batch,
+so the widget never has to guess which half was stored. The event id is the primary
+key; a batch sent again (a retry, a beacon re-sent on the next page load) inserts nothing
+new and counts its events as duplicates.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import msgspec
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from server.schemas import PageUrl
+from server.tables import events
+
+MAX_BATCH_EVENTS = 100
+MAX_BATCH_BYTES = 64 * 1024
+
+EventId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+Site = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+Text = Annotated[str, msgspec.Meta(max_length=2048)]
+
+
+class Event(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    """What every event carries; each type adds its own fields."""
+
+    id: EventId
+    session_id: Id
+    visitor_id: Id
+    page_url: PageUrl
+    ts: Millis
+    route: Text | None = None
+
+    def data(self) -> dict[str, Any]:
+        common = set(Event.__struct_fields__)
+        return {k: getattr(self, k) for k in self.__struct_fields__ if k not in common}
+
+
+class WidgetOpened(Event, tag="widget_opened", kw_only=True):
+    source: Literal["launcher", "api", "prompt", "auto"] = "launcher"
+
+
+class WidgetClosed(Event, tag="widget_closed", kw_only=True):
+    pass
+
+
+class QuestionAsked(Event, tag="question_asked", kw_only=True):
+    question: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    request_id: Id | None = None
+    status: Literal["answered", "suggested", "no_answer", "error"]
+
+
+class AnswerShown(Event, tag="answer_shown", kw_only=True):
+    request_id: Id
+    article_id: Id
+    section: Text = ""
+
+
+class SuggestionShown(Event, tag="suggestion_shown", kw_only=True):
+    request_id: Id
+    article_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=5)]
+
+
+class NoAnswerShown(Event, tag="no_answer_shown", kw_only=True):
+    request_id: Id
+
+
+class ArticleOpened(Event, tag="article_opened", kw_only=True):
+    article_id: Id
+    source: Literal["answer", "suggestion", "search", "api", "prompt"]
+
+
+class Feedback(Event, tag="feedback", kw_only=True):
+    request_id: Id | None = None
+    article_id: Id | None = None
+    helpful: bool
+
+
+class HandoffStarted(Event, tag="handoff_started", kw_only=True):
+    request_id: Id | None = None
+
+
+class PageChanged(Event, tag="page_changed", kw_only=True):
+    from_url: PageUrl | None = None
+
+
+AnyEvent = (
+    WidgetOpened
+    | WidgetClosed
+    | QuestionAsked
+    | AnswerShown
+    | SuggestionShown
+    | NoAnswerShown
+    | ArticleOpened
+    | Feedback
+    | HandoffStarted
+    | PageChanged
+)
+EVENT_TYPES = tuple(sorted(str(t.__struct_config__.tag) for t in AnyEvent.__args__))
+
+
+class EventBatch(msgspec.Struct, forbid_unknown_fields=True):
+    """What the widget posts: up to 100 events of one site."""
+
+    site: Site
+    events: Annotated[list[AnyEvent], msgspec.Meta(min_length=1, max_length=MAX_BATCH_EVENTS)]
+
+
+class EventsAccepted(msgspec.Struct):
+    accepted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class EventStore:
+    engine: Engine
+
+    def add(self, batch: EventBatch) -> EventsAccepted:
+        """Store the batch's new events in one transaction; known ids are left alone."""
+        now = int(time.time() * 1000)
+        rows: dict[str, dict[str, Any]] = {}
+        for item in batch.events:  # an id twice in one batch is one event
+            rows.setdefault(
+                item.id,
+                {
+                    "id": item.id,
+                    "site": batch.site,
+                    "type": item.__struct_config__.tag,
+                    "session_id": item.session_id,
+                    "visitor_id": item.visitor_id,
+                    "page_url": item.page_url,
+                    "route": item.route,
+                    "ts": item.ts,
+                    "received_at": now,
+                    "data": item.data(),
+                },
+            )
+        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(events).on_conflict_do_nothing(index_elements=["id"]).returning(events.c.id)
+        )
+        with self.engine.begin() as connection:
+            inserted = connection.execute(statement, list(rows.values())).all()
+        return EventsAccepted(accepted=len(inserted), duplicates=len(batch.events) - len(inserted))
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(events)).scalar_one())
