@@ -24,6 +24,7 @@ from server.events import EventStore
 from server.events_api import EventsController
 from server.index import open_live_index
 from server.problems import problem_details_plugin
+from server.prompts_api import LivePrompts, PromptsController
 from server.query_encoder import QueryEncoder
 from server.retrieval import Retriever
 from server.settings import Settings
@@ -90,7 +91,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         answerer.live.close()
         engine.dispose()
 
-    handlers: list[Any] = [home, healthz, AskController, EventsController, widget_js]
+    handlers: list[Any] = [home, healthz, AskController, EventsController, PromptsController]
+    handlers.append(widget_js)
     handlers.append(widget_js_by_hash)
     if settings.demo:
         handlers.append(demo_router())
@@ -102,6 +104,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
                 "answerer": answerer,
                 "events": EventStore(engine),
                 "widget": WidgetAsset(),
+                "prompts": LivePrompts(settings.prompts_file),
             }
         ),
         plugins=[problem_details_plugin()],

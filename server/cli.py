@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ingest.articles import parse_knowledge_base
 from ingest.checks import check_knowledge_base, count_by_severity, has_errors
 from ingest.chunking import ChunkingOptions
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
@@ -18,6 +19,7 @@ from ingest.errors import IndexStateError, KnowledgeBaseError
 from ingest.job import IngestJob, IngestReport, Progress
 from ingest.versions import index_versions
 from ingest.watch import watch_knowledge_base
+from server.prompts import check_prompts
 from server.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(
@@ -154,12 +156,22 @@ def ingest(
 @app.command()
 def check(
     kb: KbOption = None,
+    prompts: Annotated[
+        Path | None,
+        typer.Option(
+            help="Prompts file to check too [default: FRONTDESK_PROMPTS_FILE, if it exists]."
+        ),
+    ] = None,
     strict: Annotated[bool, typer.Option(help="Fail on warnings too.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate the knowledge base without writing anything; the exit code says if it passed."""
+    """Validate the knowledge base and the prompts file without writing anything."""
     settings = _settings(kb_dir=kb)
     findings = check_knowledge_base(settings.kb_dir)
+    prompts_file = prompts or settings.prompts_file
+    if prompts is not None or prompts_file.exists():
+        articles, _ = parse_knowledge_base(settings.kb_dir)
+        findings = sorted(findings + check_prompts(prompts_file, (a.id for a in articles)))
     failed = has_errors(findings) or (strict and bool(findings))
     counts = count_by_severity(findings)
     if as_json:
@@ -186,6 +198,7 @@ def check(
         typer.echo(
             f"check {verdict}: {counts.get('error', 0)} error(s), "
             f"{counts.get('warning', 0)} warning(s) in {settings.kb_dir}"
+            + (f" and {prompts_file}" if prompts is not None or prompts_file.exists() else "")
         )
     raise typer.Exit(EXIT_KB_ERRORS if failed else 0)
 

@@ -143,6 +143,13 @@ class Settings(BaseSettings):
         json_schema_extra=_group("answering"),
     )
 
+    prompts_file: Path = Field(
+        Path("prompts.yaml"),
+        description="Proactive prompts (YAML); reloaded on change, the last good set keeps "
+        "serving when an edit breaks it.",
+        json_schema_extra=_group("prompts"),
+    )
+
     # -- events and tickets -----------------------------------------------------------
     database_url: str = Field(
         "",

@@ -1,0 +1,365 @@
+"""`prompts.yaml`: the proactive prompts product teams write, parsed and validated.
+
+Every problem names the file, the line and what is wrong, like the knowledge base's
+errors. The widget evaluates the triggers; the server only says which prompts can apply
+to a page (`prompts_for`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import cssselect
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ingest.errors import Finding
+from ingest.pages import PatternError, compile_pattern, page_path, validate_pattern
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+ArticleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+ERROR_ELEMENTS = '[aria-invalid="true"], [role="alert"]:not(:empty)'
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class PromptsError(Exception):
+    """The prompts file has errors; the last good set keeps serving."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = sorted(findings)
+        lines = "\n".join(str(f) for f in self.findings)
+        super().__init__(f"{len(self.findings)} error(s) in the prompts file:\n{lines}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _selector(value: str) -> str:
+    try:
+        cssselect.parse(value)
+    except cssselect.SelectorError as exc:
+        raise ValueError(f"not a valid CSS selector: {value!r} ({exc})") from None
+    return value
+
+
+Selector = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class _WithSelector(_Strict):
+    @field_validator("selector", check_fields=False)
+    @classmethod
+    def _valid_selector(cls, value: str) -> str:
+        return _selector(value)
+
+
+class Delay(_Strict):
+    type: Literal["delay"]
+    seconds: float = Field(gt=0, le=3600, description="Seconds on the page.")
+
+
+class Idle(_Strict):
+    type: Literal["idle"]
+    seconds: float = Field(gt=0, le=3600, description="Seconds without input, tab visible.")
+
+
+class ExitIntent(_Strict):
+    type: Literal["exit_intent"]
+
+
+class ScrollDepth(_Strict):
+    type: Literal["scroll_depth"]
+    percent: int = Field(ge=1, le=100)
+
+
+class Click(_WithSelector):
+    type: Literal["click"]
+    selector: Selector
+
+
+class ElementVisible(_WithSelector):
+    type: Literal["element_visible"]
+    selector: Selector
+
+
+class ErrorShown(_WithSelector):
+    type: Literal["error_shown"]
+    selector: Selector = ERROR_ELEMENTS
+
+
+class RepeatedErrors(_WithSelector):
+    type: Literal["repeated_errors"]
+    selector: Selector = ERROR_ELEMENTS
+    count: int = Field(3, ge=2, le=50, description="The same error shown this many times.")
+
+
+class RageClicks(_Strict):
+    type: Literal["rage_clicks"]
+    count: int = Field(4, ge=3, le=20)
+    within_ms: int = Field(1000, ge=200, le=5000)
+    radius_px: int = Field(30, ge=5, le=200)
+
+
+class VisitCount(_Strict):
+    type: Literal["visit_count"]
+    count: int = Field(
+        ge=1, le=1000, description="Shown on this visit to the page, counting from 1."
+    )
+
+
+class HostEvent(_Strict):
+    type: Literal["event"]
+    name: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="Frontdesk('track', name)")
+
+
+Trigger = Annotated[
+    Delay
+    | Idle
+    | ExitIntent
+    | ScrollDepth
+    | Click
+    | ElementVisible
+    | ErrorShown
+    | RepeatedErrors
+    | RageClicks
+    | VisitCount
+    | HostEvent,
+    Field(discriminator="type"),
+]
+TRIGGER_TYPES = (
+    "delay idle exit_intent scroll_depth click element_visible error_shown repeated_errors "
+    "rage_clicks visit_count event"
+).split()
+
+TraitValue = str | int | bool
+
+
+class Audience(_Strict):
+    visitor: Literal["any", "new", "returning"] = "any"
+    identified: bool | None = None
+    traits: dict[str, TraitValue | list[TraitValue]] = Field(
+        default_factory=dict, description="Identified-user traits that must match, e.g. plan."
+    )
+
+
+def _duration(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("must be a duration like 30m, 12h or 7d")
+    if isinstance(value, int):
+        seconds = value
+    elif isinstance(value, str) and (match := _DURATION.match(value.strip())):
+        seconds = int(match[1]) * _SECONDS[match[2]]
+    else:
+        raise ValueError("must be a duration like 30m, 12h or 7d (or a number of seconds)")
+    if not 0 <= seconds <= 365 * 86400:
+        raise ValueError("must be between 0 and 365 days")
+    return seconds
+
+
+class Prompt(_Strict):
+    id: Id
+    pages: list[str] = Field(min_length=1)
+    trigger: Trigger
+    message: str = Field(min_length=1, max_length=280)
+    questions: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=3
+    )
+    articles: list[ArticleId] = Field(default_factory=list, max_length=3)
+    locale: str | None = Field(None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    audience: Audience = Audience()
+    start: date | None = None
+    end: date | None = None
+    priority: int = Field(0, ge=-1000, le=1000)
+    max_shows: int = Field(3, ge=1, le=1000, description="Per visitor, ever.")
+    cooldown: int = Field(86400, description="Seconds before the prompt may show again.")
+    holdout: float = Field(0, ge=0, le=90, description="Percent of eligible visitors not shown.")
+
+    @field_validator("pages")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                validate_pattern(pattern)
+            except PatternError as exc:
+                raise ValueError(f"{exc}; it can never match a page") from None
+        return value
+
+    @field_validator("cooldown", mode="before")
+    @classmethod
+    def _cooldown(cls, value: Any) -> int:
+        return _duration(value)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Prompt:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+    def applies_to(self, path: str | None, route: str | None, today: date) -> bool:
+        if (self.start and today < self.start) or (self.end and today > self.end):
+            return False
+        candidates = [p for p in (route, path) if p]
+        return any(compile_pattern(p).match(c) for p in self.pages for c in candidates)
+
+
+class Limits(_Strict):
+    per_visitor_per_day: int = Field(
+        1, ge=0, le=100, description="Prompts one visitor sees a day, across all prompts (0: none)."
+    )
+
+
+class PromptsFile(_Strict):
+    limits: Limits = Limits()
+    prompts: list[Prompt] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """A validated prompts file and the version tag of its content."""
+
+    path: Path
+    limits: Limits
+    prompts: tuple[Prompt, ...]
+    digest: str
+
+    def prompts_for(
+        self, url: str | None, route: str | None, locale: str | None, today: date
+    ) -> list[Prompt]:
+        path = page_path(url) if url else None
+        chosen = [
+            p
+            for p in self.prompts
+            if p.applies_to(path, route, today)
+            and (p.locale is None or locale is None or locale.split("-")[0] == p.locale)
+        ]
+        return sorted(chosen, key=lambda p: -p.priority)
+
+    def article_findings(self, known_ids: Iterable[str], lines: dict[str, int]) -> list[Finding]:
+        """Prompts that point at articles the knowledge base does not have."""
+        known = set(known_ids)
+        return [
+            Finding(
+                self.path,
+                lines.get(f"{p.id}.articles", 1),
+                f"prompt {p.id!r}: unknown article {a!r}",
+            )
+            for p in self.prompts
+            for a in p.articles
+            if a not in known
+        ]
+
+
+# -- reading the file with lines for every problem ----------------------------------------
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
+    """The 1-based line of the YAML node at a pydantic error location (as deep as it exists)."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == key]
+            if not match:
+                break
+            node = match[0][1]
+            line = match[0][0].start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _where(loc: tuple[int | str, ...], data: Any) -> str:
+    """`prompts[2] (billing-idle).trigger.seconds` for an error location."""
+    parts: list[str] = []
+    for index, key in enumerate(loc):
+        if isinstance(key, int):
+            parts[-1] += f"[{key}]"
+            if loc[:index] == ("prompts",):
+                with contextlib.suppress(KeyError, TypeError, IndexError):
+                    parts[-1] += f" ({data['prompts'][key]['id']})"
+        elif key in TRIGGER_TYPES and index > 0 and loc[index - 1] == "trigger":
+            continue  # pydantic names the union member; the user wrote `type: ...`
+        else:
+            parts.append(str(key))
+    return ".".join(parts)
+
+
+def article_lines(path: Path) -> dict[str, int]:
+    """`<prompt id>.articles` → line, for cross-reference findings."""
+    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+    lines: dict[str, int] = {}
+    prompts = next((v for k, v in getattr(node, "value", []) if k.value == "prompts"), None)
+    for item in getattr(prompts, "value", []):
+        fields = dict((k.value, (k, v)) for k, v in getattr(item, "value", []))
+        if "id" in fields and "articles" in fields:
+            lines[f"{fields['id'][1].value}.articles"] = fields["articles"][0].start_mark.line + 1
+    return lines
+
+
+def check_prompts(path: Path, article_ids: Iterable[str]) -> list[Finding]:
+    """What `frontdesk check` reports for a prompts file: every error, and unknown articles."""
+    try:
+        prompt_set = parse_prompts(path)
+    except PromptsError as exc:
+        return exc.findings
+    return prompt_set.article_findings(article_ids, article_lines(path))
+
+
+def parse_prompts(path: Path) -> PromptSet:
+    """Read and validate a prompts file; raise :class:`PromptsError` naming every problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PromptsError([Finding(path, 1, f"cannot read the file: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader) if node is not None else {}
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PromptsError([Finding(path, line, "the file is not valid UTF-8")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line = mark.line + 1 if mark is not None else 1
+        raise PromptsError([Finding(path, line, f"invalid YAML: {problem}")]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise PromptsError([Finding(path, 1, "the file must be a mapping with `prompts:`")])
+    try:
+        parsed = PromptsFile.model_validate(data)
+    except ValidationError as exc:
+        findings = [
+            Finding(
+                path,
+                _line_of(node, tuple(e["loc"])),
+                f"{_where(tuple(e['loc']), data)}: {e['msg']}",
+            )
+            for e in exc.errors()
+        ]
+        raise PromptsError(findings) from None
+    seen: dict[str, int] = {}
+    duplicates = []
+    for index, prompt in enumerate(parsed.prompts):
+        if prompt.id in seen:
+            line = _line_of(node, ("prompts", index, "id"))
+            duplicates.append(Finding(path, line, f"duplicate prompt id {prompt.id!r}"))
+        seen[prompt.id] = index
+    if duplicates:
+        raise PromptsError(duplicates)
+    return PromptSet(
+        path, parsed.limits, tuple(parsed.prompts), hashlib.sha256(raw).hexdigest()[:16]
+    )
