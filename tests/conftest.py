@@ -138,6 +138,7 @@ def cli_env(data_dir: Path, kb_dir: Path, **extra: str) -> dict[str, str]:
         {
             "FRONTDESK_DATA_DIR": str(data_dir),
             "FRONTDESK_KB_DIR": str(kb_dir),
+            "FRONTDESK_PROMPTS_FILE": str(data_dir / "no-prompts.yaml"),  # not the repo's sample
             "HF_HUB_OFFLINE": "1",
             **extra,
         }
