@@ -93,6 +93,30 @@ class PageChanged(Event, tag="page_changed", kw_only=True):
     from_url: PageUrl | None = None
 
 
+PromptId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class PromptEligible(Event, tag="prompt_eligible", kw_only=True):
+    """The prompt's trigger fired for a visitor it may be shown to; `group` says if it was."""
+
+    prompt_id: PromptId
+    group: Literal["shown", "holdout"]
+
+
+class PromptShown(Event, tag="prompt_shown", kw_only=True):
+    prompt_id: PromptId
+
+
+class PromptClicked(Event, tag="prompt_clicked", kw_only=True):
+    prompt_id: PromptId
+    action: Literal["question", "article", "open"]
+    target: Text | None = None  # the question asked or the article opened
+
+
+class PromptDismissed(Event, tag="prompt_dismissed", kw_only=True):
+    prompt_id: PromptId
+
+
 AnyEvent = (
     WidgetOpened
     | WidgetClosed
@@ -104,6 +128,10 @@ AnyEvent = (
     | Feedback
     | HandoffStarted
     | PageChanged
+    | PromptEligible
+    | PromptShown
+    | PromptClicked
+    | PromptDismissed
 )
 EVENT_TYPES = tuple(sorted(str(t.__struct_config__.tag) for t in AnyEvent.__args__))
 

@@ -257,6 +257,22 @@ class PromptSet:
         ]
 
 
+def holdout_bucket(visitor_id: str, prompt_id: str) -> int:
+    """0-9999, stable per visitor and prompt: 32-bit FNV-1a of `visitor:prompt` (UTF-8).
+
+    The widget computes the same number; a visitor is in the holdout when
+    `bucket < holdout * 100` (`holdout` in percent).
+    """
+    value = 0x811C9DC5
+    for byte in f"{visitor_id}:{prompt_id}".encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value % 10_000
+
+
+def holdout_group(visitor_id: str, prompt: Prompt) -> Literal["shown", "holdout"]:
+    return "holdout" if holdout_bucket(visitor_id, prompt.id) < prompt.holdout * 100 else "shown"
+
+
 # -- reading the file with lines for every problem ----------------------------------------
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

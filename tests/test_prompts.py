@@ -14,7 +14,13 @@ import pytest
 from litestar.testing import TestClient
 
 from server.app import create_app
-from server.prompts import TRIGGER_TYPES, PromptsError, parse_prompts
+from server.prompts import (
+    TRIGGER_TYPES,
+    PromptsError,
+    holdout_bucket,
+    holdout_group,
+    parse_prompts,
+)
 from server.prompts_api import LivePrompts
 from server.settings import Settings
 from tests.conftest import ROOT, SAMPLE_KB, cli_env, frontdesk
@@ -230,3 +236,20 @@ def test_check_validates_the_prompts_file_against_the_knowledge_base(tmp_path: P
         text=True,
     )
     assert sample.returncode == 0, sample.stderr
+
+
+def test_holdout_share_holds_over_many_visitors_and_is_stable_per_visitor() -> None:
+    prompt = parse_prompts(SAMPLE).prompts[0]
+    assert prompt.holdout == 10
+    visitors = [f"visitor-{n}" for n in range(20_000)]
+    groups = [holdout_group(v, prompt) for v in visitors]
+    share = groups.count("holdout") / len(groups)
+    # binomial: 3 standard deviations of a 10% share over 20,000 visitors is 0.64 points
+    assert abs(share - 0.10) < 3 * (0.1 * 0.9 / len(groups)) ** 0.5
+    assert groups == [holdout_group(v, prompt) for v in visitors]
+    # independent across prompts: the same visitors split differently for another prompt
+    other = parse_prompts(SAMPLE).prompts[1]
+    assert [holdout_bucket(v, prompt.id) for v in visitors[:50]] != [
+        holdout_bucket(v, other.id) for v in visitors[:50]
+    ]
+    assert holdout_bucket("visitor-1", "billing-idle") == 1_511  # the widget computes the same
