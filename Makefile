@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: help install run ingest check serve test lint format bench-ingest bench-ask clean
+.PHONY: help install run ingest check serve test lint format bench-ingest bench-ask bench-widget clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -70,6 +70,10 @@ bench-ingest: install ## Benchmark ingest on a generated 1,000-article knowledge
 bench-ask: install ## Benchmark /ask latency and throughput against a real server (uses wrk)
 	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(BIN)/python bench/ask_bench.py
+
+bench-widget: install ## Benchmark the widget's size, time to launcher and main-thread time in Chromium
+	$(if $(TEST_APT_NEEDS),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(TEST_APT_NEEDS))
+	$(BIN)/python bench/widget_bench.py
 
 clean: ## Remove the local index, the built widget and caches (keeps .venv)
 	rm -rf .frontdesk .pytest_cache .mypy_cache .ruff_cache widget/dist test-artifacts
