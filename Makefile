@@ -18,9 +18,10 @@ help: ## List the targets
 WIDGET := widget/dist/widget.js
 WIDGET_SOURCES := $(wildcard widget/src/*.js widget/src/**/*.js)
 
-# Debian packages: node and npm build the widget; Chromium runs the browser tests.
+# Debian packages: node and npm build the widget; the tests run Chromium and PostgreSQL.
 APT_NEEDS := $(if $(shell command -v npm),,nodejs npm)
-TEST_APT_NEEDS := $(if $(wildcard /usr/bin/chromium),,chromium)
+TEST_APT_NEEDS := $(if $(wildcard /usr/bin/chromium),,chromium) \
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
 
 $(STAMP): pyproject.toml
 	$(if $(APT_NEEDS),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_NEEDS))
@@ -61,7 +62,7 @@ format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 test: install lint ## Install, lint and run the whole test suite (Python and browser tests)
-	$(if $(TEST_APT_NEEDS),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(TEST_APT_NEEDS))
+	$(if $(strip $(TEST_APT_NEEDS)),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(TEST_APT_NEEDS))
 	$(BIN)/pytest
 
 bench-ingest: install ## Benchmark ingest on a generated 1,000-article knowledge base
@@ -72,7 +73,7 @@ bench-ask: install ## Benchmark /ask latency and throughput against a real serve
 	$(BIN)/python bench/ask_bench.py
 
 bench-widget: install ## Benchmark the widget's size, time to launcher and main-thread time in Chromium
-	$(if $(TEST_APT_NEEDS),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(TEST_APT_NEEDS))
+	$(if $(strip $(TEST_APT_NEEDS)),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(TEST_APT_NEEDS))
 	$(BIN)/python bench/widget_bench.py
 
 clean: ## Remove the local index, the built widget and caches (keeps .venv)

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +109,92 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def _postgres_bin() -> Path:
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not versions:
+        pytest.fail("PostgreSQL is missing: `make test` installs Debian's postgresql")
+    return versions[-1].parent
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root; CI runs as root."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server on a free loopback port, for the whole session: its base URL."""
+    pg = _postgres_bin()
+    # not under pytest's temp dir: that one is private to root, and the server runs as postgres
+    root = Path(tempfile.mkdtemp(prefix="frontdesk-postgres-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    port = free_port()
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
+    subprocess.run(
+        _as_postgres(
+            [
+                str(pg / "initdb"),
+                "-D",
+                str(root / "data"),
+                "-A",
+                "trust",
+                "-U",
+                "frontdesk",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        **quiet,
+    )
+    options = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(pg / "pg_ctl"),
+                "-D",
+                str(root / "data"),
+                "-o",
+                options,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        **quiet,
+    )
+    try:
+        yield f"postgresql://frontdesk@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            _as_postgres([str(pg / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"]),
+            check=False,
+            **quiet,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_database_counter = iter(range(100_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'frontdesk.db'}"
+    import psycopg
+
+    base: str = request.getfixturevalue("postgres_server")
+    name = f"test_{os.getpid()}_{next(_database_counter)}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return f"{base}/{name}"
 
 
 _prefix_counter = iter(range(10_000))

@@ -21,8 +21,10 @@ Client = TestClient[Any]
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[Client]:
-    with TestClient(create_app(Settings(data_dir=tmp_path), embedder=FakeEmbedder())) as client:
+def client(tmp_path: Path, database_url: str) -> Iterator[Client]:
+    """The app on SQLite and on PostgreSQL: every test here runs on both."""
+    settings = Settings(data_dir=tmp_path, database_url=database_url)
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
         yield client
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from ingest.versions import EmbeddedVersions, IndexVersions
 from tests.conftest import ROOT, SAMPLE_KB, cli_env, free_port, frontdesk, wait_for_port
@@ -32,6 +32,7 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+expect.set_options(timeout=15_000)  # a loaded 2-core machine answers slower than 5 s now and then
 
 # Collects what a strict page would only print to the console.
 WATCH_PAGE = """
@@ -45,15 +46,16 @@ document.addEventListener('securitypolicyviolation', (e) => {
 class FrontdeskServer:
     """A `frontdesk serve` process that tests may stop, kill and start again on one port."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, **env: str) -> None:
         self.data_dir = data_dir
+        self.env = env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir / "serve.log"
 
     def start(self) -> None:
-        env = cli_env(self.data_dir, SAMPLE_KB)
+        env = cli_env(self.data_dir, SAMPLE_KB, **self.env)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 frontdesk("serve", "--port", str(self.port)), env=env, stdout=log, stderr=log
@@ -88,6 +90,23 @@ def frontdesk_server(
     data_dir = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(sample_index.data_dir / "index", data_dir / "index")  # no database: ours
     server = FrontdeskServer(data_dir)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def prompts_server(
+    tmp_path_factory: pytest.TempPathFactory, sample_index: IndexVersions, built_widget: Path
+) -> Iterator[FrontdeskServer]:
+    """A server with a copy of the sample `prompts.yaml` (`server.env["FRONTDESK_PROMPTS_FILE"]`),
+    which a test may edit or break."""
+    assert isinstance(sample_index, EmbeddedVersions)
+    data_dir = tmp_path_factory.mktemp("browser-prompts") / "data"
+    shutil.copytree(sample_index.data_dir / "index", data_dir / "index")
+    prompts = data_dir / "prompts.yaml"
+    shutil.copy(ROOT / "prompts.yaml", prompts)
+    server = FrontdeskServer(data_dir, FRONTDESK_PROMPTS_FILE=str(prompts))
     server.start()
     yield server
     server.stop()
