@@ -26,6 +26,7 @@ from server.index import open_live_index
 from server.problems import problem_details_plugin
 from server.prompts_api import LivePrompts, PromptsController
 from server.query_encoder import QueryEncoder
+from server.redaction import Redactor
 from server.retrieval import Retriever
 from server.settings import Settings
 from server.widget_asset import WidgetAsset, widget_js, widget_js_by_hash
@@ -102,7 +103,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
             {
                 "settings": settings,
                 "answerer": answerer,
-                "events": EventStore(engine),
+                "events": EventStore(
+                    engine, Redactor.build(settings.redact, settings.redact_extra)
+                ),
                 "widget": WidgetAsset(),
                 "prompts": LivePrompts(settings.prompts_file),
             }

@@ -9,6 +9,7 @@ new and counts its events as duplicates.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -148,9 +149,14 @@ class EventsAccepted(msgspec.Struct):
     duplicates: int
 
 
+def _keep(text: str) -> str:
+    return text
+
+
 @dataclass(frozen=True)
 class EventStore:
     engine: Engine
+    redact: Callable[[str], str] = _keep  # personal data out of stored questions
 
     def add(self, batch: EventBatch) -> EventsAccepted:
         """Store the batch's new events in one transaction; known ids are left alone."""
@@ -169,7 +175,7 @@ class EventStore:
                     "route": item.route,
                     "ts": item.ts,
                     "received_at": now,
-                    "data": item.data(),
+                    "data": self._data(item),
                 },
             )
         insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
@@ -179,6 +185,12 @@ class EventStore:
         with self.engine.begin() as connection:
             inserted = connection.execute(statement, list(rows.values())).all()
         return EventsAccepted(accepted=len(inserted), duplicates=len(batch.events) - len(inserted))
+
+    def _data(self, item: Event) -> dict[str, Any]:
+        data = item.data()
+        if isinstance(item, QuestionAsked):
+            data["question"] = self.redact(item.question)
+        return data
 
     def count(self) -> int:
         with self.engine.connect() as connection:

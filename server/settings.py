@@ -158,6 +158,18 @@ class Settings(BaseSettings):
         json_schema_extra=_group("storage"),
     )
 
+    redact: list[Literal["email", "phone", "card", "account"]] = Field(
+        ["email", "phone", "card", "account"],
+        description="Personal data removed from stored questions (JSON list).",
+        json_schema_extra=_group("storage"),
+    )
+    redact_extra: dict[str, str] = Field(
+        {},
+        description="More patterns to remove, name → regular expression (JSON), e.g. "
+        '`{"order": "ORD-[0-9]+"}`.',
+        json_schema_extra=_group("storage"),
+    )
+
     # -- server ---------------------------------------------------------------------
     host: str = Field(
         "127.0.0.1",
@@ -243,6 +255,20 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not re.match(r"(sqlite|postgresql)(\+\w+)?://", value):
             raise ValueError("must be empty, sqlite:///path or postgresql://user:pass@host/db")
+        return value
+
+    @field_validator("redact_extra")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, pattern in value.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", name):
+                raise ValueError(f"name {name!r}: use lower-case letters, digits and '_'")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"{name}: {pattern!r} is not a regular expression ({exc})"
+                ) from None
         return value
 
     @property

@@ -1,1 +1,75 @@
-// The Frontdesk widget entry point.
+// Entry point and public API: replaces the embed snippet's queueing stub with the real
+// window.Frontdesk, replays the queued calls in order, then shows the launcher.
+import { cfg, configure, debug } from './config.js'
+import { safe } from './dom.js'
+import { setPage, watch, unwatch } from './page.js'
+import { on, start as startEvents, stop as stopEvents } from './events.js'
+import { host, isOpen, mount, unmount, open, close, restyle } from './panel.js'
+import { ask } from './answers.js'
+import { openArticle } from './reader.js'
+import { user } from './contact.js'
+import { visitor } from './storage.js'
+
+let live
+let later = [] // UI calls queued before the widget was mounted
+
+const start = () => {
+  live = 1
+  visitor() // the visitor id exists from the first load on
+  watch()
+  startEvents()
+  mount()
+  cfg.open && open('auto')
+}
+
+const commands = {
+  init: (o = {}) => {
+    const was = cfg.locale + cfg.launcherText
+    configure(o)
+    if (later) return
+    if (!live) return start()
+    if (was != cfg.locale + cfg.launcherText) unmount(), mount()
+    restyle()
+    o.open && open('auto')
+  },
+  open: () => open('api'),
+  close,
+  toggle: () => (isOpen ? close() : open('api')),
+  ask: (q) => ask(q),
+  article: (id) => openArticle(id, '', 'api'),
+  page: setPage,
+  identify: (u) => {
+    user.v = u && {}
+    for (const k of ['id', 'email', 'name', 'signature']) if (u && typeof u[k] == 'string') user.v[k] = u[k]
+  },
+  on: (name, f) => on(name, f),
+  destroy: () => {
+    live = 0
+    unmount()
+    unwatch()
+    stopEvents()
+  },
+}
+
+const api = safe((cmd, ...args) => {
+  if (!commands.hasOwnProperty(cmd)) return debug('unknown command', cmd)
+  if (later && /^(open|close|toggle|ask|article)$/.test(cmd)) return later.push([cmd, ...args])
+  if (!live && !later && cmd != 'init') return debug('destroyed; ignored', cmd)
+  return commands[cmd](...args)
+})
+api.fd = 1
+
+// Replaces the stub at once (calls before the body exists wait in `later`), starts when
+// the body is there; a second copy of the script finds the real API and does nothing.
+const f = window.Frontdesk
+if (!(f && f.fd) && document.adoptedStyleSheets) {
+  window.Frontdesk = api
+  for (const a of (f && f.q) || []) api(...a)
+  const go = safe(() => {
+    const l = later
+    later = 0
+    start()
+    for (const a of l) api(...a)
+  })
+  document.body ? go() : addEventListener('DOMContentLoaded', go)
+}

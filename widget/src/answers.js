@@ -1,0 +1,94 @@
+// Answers: asking a question and showing the reply in the conversation (the passage with its
+// citation and feedback, suggested articles, no answer, or an error with retry), and the
+// transcript that the contact form sends along.
+import { cfg } from './config.js'
+import { h, btn, safe } from './dom.js'
+import { t } from './i18n.js'
+import { req } from './http.js'
+import { log, emit } from './events.js'
+import { href, pageInfo } from './page.js'
+import { session, visitor } from './storage.js'
+import { conv, open, show, say, scrollTo, anchor, oops } from './panel.js'
+import { openArticle } from './reader.js'
+import { contact } from './contact.js'
+
+export const transcript = []
+export let lastRequest = null
+
+const link = (s, source, text = s.title, fd) =>
+  h(
+    'a',
+    {
+      'data-fd': fd,
+      href: new URL(s.url, cfg.help + '/').href,
+      onclick: (e) => {
+        if (e.ctrlKey || e.metaKey || e.shiftKey) return
+        e.preventDefault()
+        openArticle(s.article_id, anchor(s.url), source)
+      },
+    },
+    text,
+  )
+
+const contactBtn = () => h('p', {}, btn('contact', t('contact'), contact))
+const list = (sources) => h('ul', {}, ...sources.map((s) => h('li', {}, link(s, 'suggestion'), s.snippet && h('p', { text: s.snippet }))))
+
+export const ask = safe(async (q, turn) => {
+  q = String(q).trim().slice(0, 1000)
+  if (!q) return
+  open('api')
+  show(conv)
+  if (!turn) {
+    conv.append((turn = h('div', {}, h('p', { class: 'q', text: q }))))
+    transcript.push({ role: 'user', text: q })
+  }
+  const box = h('div', { class: 'a' }, h('p', { class: 'mu', text: t('wait') }))
+  turn.append(box)
+  scrollTo(turn)
+  let d
+  try {
+    const r = await req('/api/v1/ask', { question: q, page_url: href(), locale: cfg.locale, session_id: session(), visitor_id: visitor(), page: pageInfo() })
+    if (r.ok && r.d.status) d = r.d
+  } catch {}
+  const request_id = (d && d.request_id) || null
+  const st = d ? d.status : 'error'
+  const a = d && d.answer
+  const sources = d ? (d.sources || []).filter((s) => !a || s.article_id != a.article_id) : []
+  // the reply: announced, and remembered for the contact form
+  const reply = (fd, text, kids, tag = 'p', said = text) => {
+    box.replaceChildren(h('div', { 'data-fd': fd }, h(tag, { text, 'data-fd': tag != 'p' && 'passage' }), ...kids))
+    say(said)
+    transcript.push({ role: 'frontdesk', text: said, article_id: a ? a.article_id : undefined })
+  }
+  log('question_asked', { question: q, request_id, status: st })
+  if (!d) return box.replaceChildren(...oops(() => (box.remove(), ask(q, turn)))), say(t('error'))
+  lastRequest = request_id
+  if (st == 'answered' && a) {
+    const fb = h('div', { class: 'fb', 'data-fd': 'feedback' }, h('p', { text: t('helpful') }))
+    for (const helpful of [true, false])
+      fb.append(
+        btn('feedback-' + (helpful ? 'yes' : 'no'), t(helpful ? 'yes' : 'no'), () => {
+          log('feedback', { request_id, article_id: a.article_id, helpful })
+          // the message takes the clicked button's place, and its focus
+          const p = h('p', { tabindex: -1, text: t(helpful ? 'thanks' : 'sorry') })
+          fb.replaceChildren(p, helpful ? '' : contactBtn())
+          p.focus()
+          say(p.textContent)
+        }),
+      )
+    reply(
+      'answer',
+      a.text,
+      [h('p', {}, link(a, 'answer', a.title + (a.section ? ' › ' + a.section : ''), 'citation')), fb, sources[0] && h('h3', { text: t('related') }), sources[0] && list(sources)],
+      'blockquote',
+    )
+    log('answer_shown', { request_id, article_id: a.article_id, section: a.section || '' })
+  } else if (st == 'suggested' && sources[0]) {
+    reply('suggestions', t('suggest'), [list(sources), contactBtn()], 'p', t('suggest') + ' ' + sources.map((s) => s.title).join('; '))
+    log('suggestion_shown', { request_id, article_ids: sources.slice(0, 5).map((s) => s.article_id) })
+  } else {
+    reply('no-answer', t('none'), [contactBtn()])
+    log('no_answer_shown', { request_id })
+  }
+  emit('answer', d)
+})

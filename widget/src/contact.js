@@ -1,0 +1,73 @@
+// Contact: the hand-off to a human. A ticket form prefilled from identify and the
+// conversation; an error keeps what was typed and is shown and announced as text.
+import { cfg } from './config.js'
+import { h } from './dom.js'
+import { t } from './i18n.js'
+import { req } from './http.js'
+import { log, emit } from './events.js'
+import { href, pageInfo } from './page.js'
+import { session, visitor } from './storage.js'
+import { contactView, screen, say } from './panel.js'
+import { transcript, lastRequest } from './answers.js'
+
+export const user = { v: null }
+
+const field = (id, tag, attrs, required) => [
+  h('label', { for: id }, t(id), required && h('span', { class: 'mu', text: ` (${t('req')})` })),
+  h(tag, { id, name: id, required, 'aria-required': required, ...attrs }),
+]
+
+export const contact = () => {
+  const u = user.v || {}
+  let busy
+  log('handoff_started', { request_id: lastRequest })
+  const [le, email] = field('email', 'input', { type: 'email', autocomplete: 'email', value: u.email }, true)
+  const [ln, name] = field('name', 'input', { autocomplete: 'name', value: u.name })
+  const [lm, msg] = field('message', 'textarea', {}, true)
+  msg.value = transcript.map((x) => (x.role == 'user' ? 'Q: ' : 'A: ') + x.text).join('\n\n')
+  const err = h('p', { class: 'er', role: 'alert', 'data-fd': 'ticket-error' })
+  const form = h(
+    'form',
+    {
+      'data-fd': 'ticket-form',
+      novalidate: true,
+      onsubmit: async (e) => {
+        e.preventDefault()
+        if (busy) return
+        err.textContent = ''
+        for (const x of [email, msg]) x.setAttribute('aria-invalid', !x.checkValidity() || !x.value.trim())
+        const bad = form.querySelector('[aria-invalid=true]')
+        if (bad) return bad.focus(), (err.textContent = t('bad'))
+        busy = 1
+        let r
+        try {
+          r = await req('/api/v1/tickets', {
+            site: cfg.site,
+            email: email.value.trim(),
+            name: name.value.trim(),
+            message: msg.value,
+            session_id: session(),
+            visitor_id: visitor(),
+            page_url: href(),
+            page: pageInfo(),
+            user: user.v,
+            transcript,
+          })
+        } catch {}
+        busy = 0
+        const d = (r && r.d) || {}
+        if (r && r.ok && d.ticket_id) {
+          const ok = h('p', { tabindex: -1, 'data-fd': 'ticket-ok', text: t('sent') + email.value.trim() + '.' })
+          screen(contactView, ok)
+          ok.focus()
+          say(ok.textContent)
+          emit('ticket', { ticket_id: d.ticket_id })
+        } else err.textContent = t('fail') + ' ' + (d.detail || d.title || '')
+      },
+    },
+    le, email, ln, name, lm, msg, err,
+    h('p', {}, h('button', { type: 'submit', class: 'pr', 'data-fd': 'ticket-send' }, t('send'))),
+  )
+  screen(contactView, h('h3', { text: t('contact') }), form)
+  ;(email.value ? msg : email).focus()
+}

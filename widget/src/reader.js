@@ -1,0 +1,60 @@
+// Reader: an article inside the panel. Its HTML comes sanitized from the server; it is
+// parsed inert (DOMParser), scrubbed again (scripts, frames, on*/style attributes), and its
+// links made safe: resolved against the help base, opened in a new tab, "#…" scrolls here.
+import { cfg } from './config.js'
+import { h, safe } from './dom.js'
+import { req } from './http.js'
+import { log } from './events.js'
+import { reader, body, open, screen, scrollTo, oops } from './panel.js'
+
+let seq = 0
+
+const go = (id) => {
+  const el = id && reader.querySelector('#' + CSS.escape(id))
+  el ? scrollTo(el) : (body.scrollTop = 0)
+}
+
+const content = (html, base) => {
+  const d = new DOMParser().parseFromString(html, 'text/html').body
+  d.querySelectorAll('script,style,link,meta,base,iframe,object,embed,form').forEach((e) => e.remove())
+  for (const e of d.querySelectorAll('*'))
+    for (const { name: n, value: v } of [...e.attributes])
+      if (/^on|^style$/i.test(n)) e.removeAttribute(n)
+      else if (/^(href|src)$/.test(n) && v[0] != '#') {
+        let u
+        try {
+          u = new URL(v, base)
+        } catch {}
+        u && /^(https?|mailto):$/.test(u.protocol) ? e.setAttribute(n, u.href) : e.removeAttribute(n)
+        e.target = '_blank'
+        e.rel = 'noopener'
+      }
+  return h(
+    'div',
+    {
+      onclick: (e) => {
+        const a = e.target.closest('a[href^="#"]')
+        a && (e.preventDefault(), go(decodeURIComponent(a.hash.slice(1))))
+      },
+    },
+    ...d.childNodes,
+  )
+}
+
+export const openArticle = safe(async (id, hash, source) => {
+  open(source == 'prompt' ? source : 'api')
+  const n = ++seq
+  log('article_opened', { article_id: (id = String(id)), source })
+  screen(reader, h('p', { class: 'mu', text: '…' }))
+  let d
+  try {
+    const r = await req('/api/v1/articles/' + encodeURIComponent(id))
+    if (r.ok && r.d.html) d = r.d
+  } catch {}
+  if (n != seq) return
+  if (!d) return screen(reader, ...oops(() => openArticle(id, hash, source)))
+  const title = h('h1', { tabindex: -1, text: d.title })
+  screen(reader, title, content(d.html, new URL(d.url, cfg.help + '/')))
+  title.focus({ preventScroll: true })
+  go(hash)
+})
