@@ -15,20 +15,25 @@ from litestar.response import Redirect
 from litestar.template.config import TemplateConfig
 
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
+from server.admin_api import AdminController
 from server.answering import Answerer
 from server.api import AskController
 from server.database import create_database_engine, migrate
 from server.decision import Decider
+from server.deflections import DeflectionJob, DeflectionLog
 from server.demo import demo_router
 from server.events import EventStore
 from server.events_api import EventsController
 from server.index import open_live_index
+from server.outbox import OutboxWorker, destinations
 from server.problems import problem_details_plugin
 from server.prompts_api import LivePrompts, PromptsController
 from server.query_encoder import QueryEncoder
 from server.redaction import Redactor
 from server.retrieval import Retriever
 from server.settings import Settings
+from server.tickets import TicketRules, TicketStore
+from server.tickets_api import TicketsController
 from server.widget_asset import WidgetAsset, widget_js, widget_js_by_hash
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -77,9 +82,20 @@ def build_answerer(settings: Settings, embedder: Embedder | None = None) -> Answ
 def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar:
     answerer = build_answerer(settings, embedder)
     engine = create_database_engine(settings)
+    targets = destinations(settings)
+    outbox = OutboxWorker(engine, targets)
+    deflection_log = DeflectionLog(engine, int(settings.deflection_window_hours * 3_600_000))
+    deflection_job = DeflectionJob(deflection_log)
+    tickets = TicketStore(
+        engine,
+        TicketRules(settings.ticket_categories, settings.ticket_priorities, settings.site_secrets),
+        tuple(targets),
+    )
 
     def start() -> None:
         migrate(engine)
+        outbox.start()
+        deflection_job.start()
         answerer.encoder.start()
         try:
             answerer.current()  # open the index and build the snapshot before traffic
@@ -90,9 +106,12 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
     def stop() -> None:
         answerer.encoder.close()
         answerer.live.close()
+        deflection_job.stop()
+        outbox.stop()  # finishes the delivery in progress and one last pass
         engine.dispose()
 
     handlers: list[Any] = [home, healthz, AskController, EventsController, PromptsController]
+    handlers += [TicketsController, AdminController]
     handlers.append(widget_js)
     handlers.append(widget_js_by_hash)
     if settings.demo:
@@ -103,9 +122,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
             {
                 "settings": settings,
                 "answerer": answerer,
+                "engine": engine,
                 "events": EventStore(
                     engine, Redactor.build(settings.redact, settings.redact_extra)
                 ),
+                "tickets": tickets,
+                "outbox": outbox,
+                "deflection_log": deflection_log,
                 "widget": WidgetAsset(),
                 "prompts": LivePrompts(settings.prompts_file),
             }

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 import anyio.to_thread
-import msgspec
 from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.params import Body
 
 from server.api import check_page_url
 from server.events import MAX_BATCH_BYTES, EventBatch, EventsAccepted, EventStore
-from server.problems import invalid
-
-_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$")
-
-
-def decode_strictly(body: bytes) -> EventBatch:
-    """Litestar converts leniently ("1" → True); an event store wants exactly the schema."""
-    try:
-        return msgspec.json.decode(body, type=EventBatch)
-    except msgspec.ValidationError as exc:
-        match = _PATH.match(str(exc))
-        assert match is not None
-        raise invalid(match["path"] or "body", match["message"]) from None
+from server.problems import decode_strictly
 
 
 class EventsController(Controller):
@@ -46,7 +32,7 @@ class EventsController(Controller):
         state: State,
     ) -> EventsAccepted:
         """Store a batch of widget events; events already stored count as duplicates."""
-        batch = decode_strictly(await request.body())
+        batch = decode_strictly(await request.body(), EventBatch)
         for number, item in enumerate(batch.events):
             check_page_url(item.page_url, f"events[{number}].page_url")
         store: EventStore = state.events

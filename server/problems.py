@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
@@ -55,6 +56,20 @@ def invalid(field: str, message: str) -> ValidationException:
     return ValidationException(
         detail=f"{field}: {message}", extra=[{"key": field, "message": message}]
     )
+
+
+_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$")
+T = TypeVar("T")
+
+
+def decode_strictly(body: bytes, type_: type[T]) -> T:
+    """Litestar converts leniently ("1" → True); stores want exactly the schema."""
+    try:
+        return msgspec.json.decode(body, type=type_)
+    except msgspec.ValidationError as exc:
+        match = _AT_PATH.match(str(exc))
+        assert match is not None
+        raise invalid(match["path"] or "body", match["message"]) from None
 
 
 def problem_details_plugin() -> ProblemDetailsPlugin:

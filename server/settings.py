@@ -170,6 +170,92 @@ class Settings(BaseSettings):
         json_schema_extra=_group("storage"),
     )
 
+    # -- handoff tickets -------------------------------------------------------------
+    site_secrets: dict[str, str] = Field(
+        {},
+        description="Per-site secrets (JSON, site → secret) that sign `identify` user ids "
+        "(HMAC-SHA256, hex); a ticket's identity is verified only with a matching signature.",
+        json_schema_extra=_group("tickets"),
+    )
+    ticket_categories: dict[str, list[str]] = Field(
+        {
+            "billing": ["invoice", "refund", "charge", "payment", "card", "plan", "subscription"],
+            "account": ["password", "log in", "login", "2fa", "sso", "locked"],
+            "integrations": ["slack", "github", "zapier", "webhook", "api", "calendar"],
+            "data": ["import", "export", "csv", "backup"],
+        },
+        description="Ticket category by keywords (JSON, category → words); without a keyword "
+        "match, the tags of the articles the user was shown decide.",
+        json_schema_extra=_group("tickets"),
+    )
+    ticket_priorities: dict[Literal["critical", "high", "medium"], list[str]] = Field(
+        {
+            "critical": ["outage", "is down", "data loss", "hacked", "security breach"],
+            "high": [
+                "payment failed",
+                "declined",
+                "charged twice",
+                "locked out",
+                "blocked",
+                "can't log in",
+                "cannot log in",
+            ],
+            "medium": ["error", "broken", "not working", "bug"],
+        },
+        description="Ticket priority by keywords (JSON); the highest match wins, else `low`.",
+        json_schema_extra=_group("tickets"),
+    )
+    deflection_window_hours: float = Field(
+        24,
+        gt=0,
+        le=24 * 30,
+        description="An answer or article shown with no ticket within this many hours is an "
+        "implied deflection.",
+        json_schema_extra=_group("tickets"),
+    )
+    webhook_url: str = Field(
+        "",
+        description="Tickets are POSTed here as JSON, signed in `X-Frontdesk-Signature` "
+        "(empty: off).",
+        json_schema_extra=_group("tickets"),
+    )
+    webhook_secret: str = Field(
+        "",
+        description="Key of the webhook's HMAC-SHA256 signature.",
+        json_schema_extra=_group("tickets"),
+    )
+    smtp_url: str = Field(
+        "",
+        description="Tickets are emailed through this server, `smtp://host:port` (empty: off).",
+        json_schema_extra=_group("tickets"),
+    )
+    email_from: str = Field(
+        "frontdesk@localhost",
+        description="Sender of ticket emails.",
+        json_schema_extra=_group("tickets"),
+    )
+    email_to: str = Field(
+        "",
+        description="Recipient of ticket emails (the support inbox).",
+        json_schema_extra=_group("tickets"),
+    )
+    helpdesk_url: str = Field(
+        "",
+        description="Zendesk-compatible helpdesk, e.g. `https://acme.zendesk.com`: tickets are "
+        "created with `POST /api/v2/tickets.json` (empty: off).",
+        json_schema_extra=_group("tickets"),
+    )
+    helpdesk_token: str = Field(
+        "",
+        description="Bearer token for the helpdesk API.",
+        json_schema_extra=_group("tickets"),
+    )
+    admin_token: str = Field(
+        "",
+        description="Bearer token for `/api/v1/admin/...` (empty: the admin API is closed).",
+        json_schema_extra=_group("tickets"),
+    )
+
     # -- server ---------------------------------------------------------------------
     host: str = Field(
         "127.0.0.1",

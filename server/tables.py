@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -22,4 +35,76 @@ events = Table(
     Index("ix_events_session", "session_id", "ts"),
     Index("ix_events_visitor", "visitor_id"),
     Index("ix_events_type_ts", "type", "ts"),
+    Index("ix_events_received", "received_at"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column(
+        "id", String(32), primary_key=True, comment="the client's ticket id: a retry is a no-op"
+    ),
+    Column("site", String(64), nullable=False),
+    Column("session_id", String(128), nullable=False),
+    Column("visitor_id", String(128), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("name", String(200)),
+    Column("message", Text, nullable=False),
+    Column("page_url", Text),
+    Column("user_id", String(128)),
+    Column("user_verified", Boolean, nullable=False, default=False),
+    Column("category", String(64), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("context", JSON, nullable=False, comment="what the session's events tell"),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_tickets_session", "session_id"),
+    Index("ix_tickets_visitor", "visitor_id"),
+    Index("ix_tickets_created", "created_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(32), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("destination", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("claimed_until", BigInteger, nullable=False, default=0),
+    Column("delivered_at", BigInteger),
+    Column("last_error", Text),
+    UniqueConstraint("ticket_id", "destination", name="uq_outbox_ticket_destination"),
+    Index("ix_outbox_due", "delivered_at", "next_attempt_at"),
+)
+
+deflections = Table(
+    "deflections",
+    metadata,
+    Column("session_id", String(128), primary_key=True),
+    Column("site", String(64), nullable=False),
+    Column("visitor_id", String(128), nullable=False),
+    Column("outcome", String(24), nullable=False),
+    Column("page_url", Text, nullable=False, comment="where the session started"),
+    Column("questions", JSON, nullable=False),
+    Column("answers", JSON, nullable=False, comment="answers and articles shown"),
+    Column("prompt_id", String(64), comment="the prompt that opened the session, if any"),
+    Column("started_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger, nullable=False),
+    Index("ix_deflections_started", "started_at"),
+    Index("ix_deflections_visitor", "visitor_id"),
+)
+
+job_state = Table(
+    "job_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("owner", String(64), nullable=False, default=""),
+    Column("lease_until", BigInteger, nullable=False, default=0),
+    Column(
+        "watermark",
+        BigInteger,
+        nullable=False,
+        default=0,
+        comment="events received before it are done",
+    ),
 )

@@ -1,0 +1,294 @@
+"""Delivering stored tickets: at least once, with retries and backoff, to each destination.
+
+A row of the `outbox` table is one delivery of one ticket to one destination. The worker
+claims due rows with a lease (a conditional UPDATE, so several server processes never
+deliver the same row at once), delivers, and either marks the row delivered or schedules
+the next attempt: 2, 4, 8 … seconds, at most an hour apart, jittered. Every delivery
+carries the idempotency key `<ticket id>:<destination>`, so a receiver can drop the
+duplicate of a delivery whose success was lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import smtplib
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import Engine, and_, func, select, update
+
+from server.settings import Settings
+from server.tables import outbox, tickets
+
+logger = logging.getLogger(__name__)
+LEASE_MS = 60_000
+MAX_BACKOFF_S = 3600
+
+
+class Destination(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def deliver(self, ticket: Mapping[str, Any], key: str) -> None:
+        """Deliver or raise; `key` is the idempotency key of this delivery."""
+
+
+def ticket_document(ticket: Mapping[str, Any]) -> dict[str, Any]:
+    """The ticket as JSON for receivers."""
+    return {
+        "id": ticket["id"],
+        "site": ticket["site"],
+        "created_at": ticket["created_at"],
+        "contact": {"email": ticket["email"], "name": ticket["name"]},
+        "message": ticket["message"],
+        "category": ticket["category"],
+        "priority": ticket["priority"],
+        "page_url": ticket["page_url"],
+        "session_id": ticket["session_id"],
+        "visitor_id": ticket["visitor_id"],
+        "user": ticket["context"].get("user"),
+        "context": {k: v for k, v in ticket["context"].items() if k != "user"},
+    }
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str
+    secret: str
+    name: str = "webhook"
+
+    def deliver(self, ticket: Mapping[str, Any], key: str) -> None:
+        body = json.dumps({"type": "ticket.created", "ticket": ticket_document(ticket)}).encode()
+        response = httpx.post(
+            self.url,
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Frontdesk-Signature": signature(self.secret, body),
+                "Idempotency-Key": key,
+            },
+            timeout=10,
+        )
+        response.raise_for_status()
+
+
+@dataclass(frozen=True)
+class Email:
+    smtp_url: str
+    sender: str
+    recipient: str
+    name: str = "email"
+
+    def deliver(self, ticket: Mapping[str, Any], key: str) -> None:
+        context = ticket["context"]
+        lines = [ticket["message"], "", f"From: {ticket['name'] or ''} <{ticket['email']}>"]
+        lines.append(f"Priority: {ticket['priority']}  Category: {ticket['category']}")
+        if ticket["page_url"]:
+            lines.append(f"Page: {ticket['page_url']}")
+        if context["questions"]:
+            lines += ["", "Asked before writing:"]
+            lines += [f"- {q['question']} ({q['status']})" for q in context["questions"]]
+        shown = [a["article_id"] for a in context["answers"]] + context["articles_opened"]
+        if shown:
+            lines += ["", "Articles shown: " + ", ".join(dict.fromkeys(shown))]
+        if context["feedback"]:
+            lines += [
+                "Feedback: "
+                + ", ".join("yes" if f["helpful"] else "no" for f in context["feedback"])
+            ]
+        if context["user"]:
+            state = "verified" if context["user"]["verified"] else "NOT verified"
+            lines += [f"User: {context['user']['id']} ({state})"]
+        message = EmailMessage()
+        message["Subject"] = (
+            f"[{ticket['priority']}] {ticket['category']}: {ticket['message'][:60]}"
+        )
+        message["From"] = self.sender
+        message["To"] = self.recipient
+        message["Reply-To"] = ticket["email"]
+        message["Message-ID"] = f"<{key.replace(':', '.')}@frontdesk>"  # receivers drop repeats
+        message["X-Frontdesk-Ticket"] = ticket["id"]
+        message.set_content("\n".join(lines))
+        parts = urlsplit(self.smtp_url)
+        with smtplib.SMTP(parts.hostname or "localhost", parts.port or 25, timeout=10) as smtp:
+            smtp.send_message(message)
+
+
+PRIORITY_TO_ZENDESK = {"critical": "urgent", "high": "high", "medium": "normal", "low": "low"}
+
+
+@dataclass(frozen=True)
+class Helpdesk:
+    """Zendesk's ticket API: `POST /api/v2/tickets.json` (other helpdesks accept the shape too)."""
+
+    url: str
+    token: str
+    name: str = "helpdesk"
+
+    def deliver(self, ticket: Mapping[str, Any], key: str) -> None:
+        document = ticket_document(ticket)
+        body = {
+            "ticket": {
+                "subject": ticket["message"][:80],
+                "comment": {"body": ticket["message"]},
+                "requester": {"name": ticket["name"] or ticket["email"], "email": ticket["email"]},
+                "priority": PRIORITY_TO_ZENDESK[ticket["priority"]],
+                "tags": ["frontdesk", ticket["category"]],
+                "external_id": ticket["id"],
+                "custom_fields": [],
+                "metadata": {"frontdesk": document},
+            }
+        }
+        response = httpx.post(
+            self.url.rstrip("/") + "/api/v2/tickets.json",
+            json=body,
+            headers={"Authorization": f"Bearer {self.token}", "Idempotency-Key": key},
+            timeout=10,
+        )
+        response.raise_for_status()
+
+
+def destinations(settings: Settings) -> dict[str, Destination]:
+    chosen: dict[str, Destination] = {}
+    if settings.webhook_url:
+        chosen["webhook"] = Webhook(settings.webhook_url, settings.webhook_secret)
+    if settings.smtp_url and settings.email_to:
+        chosen["email"] = Email(settings.smtp_url, settings.email_from, settings.email_to)
+    if settings.helpdesk_url:
+        chosen["helpdesk"] = Helpdesk(settings.helpdesk_url, settings.helpdesk_token)
+    return chosen
+
+
+def backoff_seconds(attempts: int) -> float:
+    return min(2.0**attempts, MAX_BACKOFF_S) * random.uniform(0.8, 1.2)
+
+
+class OutboxWorker:
+    """Delivers due outbox rows until stopped; `run_once` is one pass (tests call it)."""
+
+    def __init__(self, engine: Engine, targets: Mapping[str, Destination], poll_s: float = 0.5):
+        self.engine = engine
+        self.targets = dict(targets)
+        self.poll_s = poll_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.targets and self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="frontdesk-outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        """Finish the delivery in progress and one last pass, then stop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # a database hiccup: log and try again on the next tick
+                logger.exception("outbox pass failed")
+            self._stop.wait(self.poll_s)
+        self.run_once()  # flush what became due while stopping
+
+    def depth(self) -> int:
+        with self.engine.connect() as db:
+            return int(
+                db.execute(
+                    select(func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None))
+                ).scalar_one()
+            )
+
+    def run_once(self, limit: int = 50) -> int:
+        """Deliver the due rows this process can claim; returns how many were delivered."""
+        now = int(time.time() * 1000)
+        with self.engine.connect() as db:
+            due = (
+                db.execute(
+                    select(outbox.c.id)
+                    .where(
+                        outbox.c.delivered_at.is_(None),
+                        outbox.c.next_attempt_at <= now,
+                        outbox.c.claimed_until < now,
+                        outbox.c.destination.in_(list(self.targets)),
+                    )
+                    .order_by(outbox.c.next_attempt_at)
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+        delivered = 0
+        for row_id in due:
+            if self._claim(row_id, now):
+                delivered += self._deliver(row_id)
+        return delivered
+
+    def _claim(self, row_id: int, now: int) -> bool:
+        with self.engine.begin() as db:
+            claimed = db.execute(
+                update(outbox)
+                .where(
+                    and_(
+                        outbox.c.id == row_id,
+                        outbox.c.delivered_at.is_(None),
+                        outbox.c.claimed_until < now,
+                    )
+                )
+                .values(claimed_until=now + LEASE_MS)
+            )
+            return claimed.rowcount == 1
+
+    def _deliver(self, row_id: int) -> int:
+        with self.engine.connect() as db:
+            row = db.execute(select(outbox).where(outbox.c.id == row_id)).one()
+            ticket = (
+                db.execute(select(tickets).where(tickets.c.id == row.ticket_id)).one()._asdict()
+            )
+        key = f"{row.ticket_id}:{row.destination}"
+        try:
+            self.targets[row.destination].deliver(ticket, key)
+        except Exception as exc:
+            attempts = row.attempts + 1
+            wait = backoff_seconds(attempts)
+            logger.warning(
+                "delivering %s failed (attempt %d, next in %.0f s): %s", key, attempts, wait, exc
+            )
+            with self.engine.begin() as db:
+                db.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row_id)
+                    .values(
+                        attempts=attempts,
+                        next_attempt_at=int(time.time() * 1000 + wait * 1000),
+                        claimed_until=0,
+                        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                    )
+                )
+            return 0
+        with self.engine.begin() as db:
+            db.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(
+                    attempts=row.attempts + 1, delivered_at=int(time.time() * 1000), last_error=None
+                )
+            )
+        return 1
