@@ -202,7 +202,8 @@ class Settings(BaseSettings):
             ],
             "medium": ["error", "broken", "not working", "bug"],
         },
-        description="Ticket priority by keywords (JSON); the highest match wins, else `low`.",
+        description="Ticket priority by keywords (JSON); the highest match wins, else `low` "
+        '(apostrophes are ignored: `cant` matches "can\'t").',
         json_schema_extra=_group("tickets"),
     )
     deflection_window_hours: float = Field(

@@ -70,6 +70,11 @@ class TicketCreated(msgspec.Struct):
     duplicate: bool
 
 
+def _plain(text: str) -> str:
+    """Lower case without apostrophes, so `cant` matches "can't" and "can’t"."""
+    return text.lower().replace("'", "").replace("\u2019", "")
+
+
 @dataclass(frozen=True)
 class TicketRules:
     categories: Mapping[str, Sequence[str]]
@@ -78,7 +83,7 @@ class TicketRules:
 
     def category(self, text: str, article_tags: Sequence[str]) -> str:
         """Keywords first; else the most common tag of the articles shown; else general."""
-        lowered = text.lower()
+        lowered = _plain(text)
         hits = Counter(
             {
                 name: sum(lowered.count(w.lower()) for w in words)
@@ -95,10 +100,10 @@ class TicketRules:
         return tags.most_common(1)[0][0] if tags else "general"
 
     def priority(self, text: str) -> Priority:
-        lowered = text.lower()
+        lowered = _plain(text)
         levels: tuple[RuleLevel, ...] = ("critical", "high", "medium")
         for level in levels:
-            if any(word.lower() in lowered for word in self.priorities.get(level, ())):
+            if any(_plain(word) in lowered for word in self.priorities.get(level, ())):
                 return level
         return "low"
 
