@@ -71,7 +71,7 @@ class TicketCreated(msgspec.Struct):
 
 
 def _plain(text: str) -> str:
-    """Lower case without apostrophes, so `cant` matches "can't" and "can’t"."""
+    """Lower case without apostrophes (straight or curly), so `cant` matches "can't"."""
     return text.lower().replace("'", "").replace("\u2019", "")
 
 
