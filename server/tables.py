@@ -22,16 +22,16 @@ metadata = MetaData()
 events = Table(
     "events",
     metadata,
-    Column("id", String(64), primary_key=True, comment="client-generated: a retry is a no-op"),
+    Column("id", String(64), primary_key=True),  # client-generated: a retry is a no-op
     Column("site", String(64), nullable=False),
     Column("type", String(32), nullable=False),
     Column("session_id", String(128), nullable=False),
     Column("visitor_id", String(128), nullable=False),
     Column("page_url", Text, nullable=False),
     Column("route", Text),
-    Column("ts", BigInteger, nullable=False, comment="client time, ms since the epoch"),
-    Column("received_at", BigInteger, nullable=False, comment="server time, ms since the epoch"),
-    Column("data", JSON, nullable=False, comment="the type's own fields"),
+    Column("ts", BigInteger, nullable=False),  # client time, ms since the epoch
+    Column("received_at", BigInteger, nullable=False),  # server time, ms since the epoch
+    Column("data", JSON, nullable=False),  # the type's own fields
     Index("ix_events_session", "session_id", "ts"),
     Index("ix_events_visitor", "visitor_id"),
     Index("ix_events_type_ts", "type", "ts"),
@@ -42,7 +42,9 @@ tickets = Table(
     "tickets",
     metadata,
     Column(
-        "id", String(32), primary_key=True, comment="the client's ticket id: a retry is a no-op"
+        "id",
+        String(32),
+        primary_key=True,  # the client's ticket id: a retry is a no-op
     ),
     Column("site", String(64), nullable=False),
     Column("session_id", String(128), nullable=False),
@@ -55,7 +57,7 @@ tickets = Table(
     Column("user_verified", Boolean, nullable=False, default=False),
     Column("category", String(64), nullable=False),
     Column("priority", String(16), nullable=False),
-    Column("context", JSON, nullable=False, comment="what the session's events tell"),
+    Column("context", JSON, nullable=False),  # what the session's events tell
     Column("created_at", BigInteger, nullable=False),
     Index("ix_tickets_session", "session_id"),
     Index("ix_tickets_visitor", "visitor_id"),
@@ -84,10 +86,10 @@ deflections = Table(
     Column("site", String(64), nullable=False),
     Column("visitor_id", String(128), nullable=False),
     Column("outcome", String(24), nullable=False),
-    Column("page_url", Text, nullable=False, comment="where the session started"),
+    Column("page_url", Text, nullable=False),  # where the session started
     Column("questions", JSON, nullable=False),
-    Column("answers", JSON, nullable=False, comment="answers and articles shown"),
-    Column("prompt_id", String(64), comment="the prompt that opened the session, if any"),
+    Column("answers", JSON, nullable=False),  # answers and articles shown
+    Column("prompt_id", String(64)),  # the prompt that opened the session, if any
     Column("started_at", BigInteger, nullable=False),
     Column("ended_at", BigInteger, nullable=False),
     Index("ix_deflections_started", "started_at"),
@@ -105,6 +107,6 @@ job_state = Table(
         BigInteger,
         nullable=False,
         default=0,
-        comment="events received before it are done",
+        # events received before it are done
     ),
 )
