@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: help install run ingest check serve test lint format bench-ingest bench-ask bench-widget clean
+.PHONY: help install run ingest check serve test lint format bench-ingest bench-ask bench-events bench-widget clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -71,6 +71,11 @@ bench-ingest: install ## Benchmark ingest on a generated 1,000-article knowledge
 bench-ask: install ## Benchmark /ask latency and throughput against a real server (uses wrk)
 	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(BIN)/python bench/ask_bench.py
+
+bench-events: install ## Benchmark event ingestion (batches of 20) on SQLite and PostgreSQL (uses wrk)
+	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,apt-get update -q && apt-get install -y -q postgresql)
+	$(BIN)/python bench/events_bench.py
 
 bench-widget: install ## Benchmark the widget's size, time to launcher and main-thread time in Chromium
 	$(if $(strip $(TEST_APT_NEEDS)),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(TEST_APT_NEEDS))
