@@ -173,11 +173,25 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def stored_events(server: FrontdeskServer) -> list[dict[str, Any]]:
-    """Every event row in the server's SQLite database, oldest first."""
+def query(server: FrontdeskServer, sql: str) -> list[dict[str, Any]]:
+    """Rows from the server's database (SQLite or PostgreSQL); JSON columns as text."""
+    url = server.env.get("FRONTDESK_DATABASE_URL")
+    if url:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(url, row_factory=dict_row) as pg:
+            return list(pg.execute(sql.replace("data FROM", "data::text AS data FROM")).fetchall())
     import sqlite3
 
     with sqlite3.connect(server.data_dir / "frontdesk.db") as db:
         db.row_factory = sqlite3.Row
-        rows = db.execute("SELECT * FROM events ORDER BY received_at, ts").fetchall()
-    return [dict(row) for row in rows]
+        return [dict(row) for row in db.execute(sql).fetchall()]
+
+
+EVENT_COLUMNS = "id, site, type, session_id, visitor_id, page_url, route, ts, received_at, data"
+
+
+def stored_events(server: FrontdeskServer) -> list[dict[str, Any]]:
+    """Every event row in the server's database, oldest first (`data` as JSON text)."""
+    return query(server, f"SELECT {EVENT_COLUMNS} FROM events ORDER BY received_at, ts")

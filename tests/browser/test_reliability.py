@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from tests.browser.conftest import FrontdeskServer, stored_events
+from tests.browser.conftest import FrontdeskServer, query, stored_events
 from tests.browser.test_widget import fd, open_demo
 from tests.receivers import HttpReceiver, http_receiver
 
@@ -25,11 +24,15 @@ def receiver() -> Iterator[HttpReceiver]:
 
 @pytest.fixture
 def killable_server(
-    tmp_path: Path, frontdesk_server: FrontdeskServer, receiver: HttpReceiver
+    tmp_path: Path, frontdesk_server: FrontdeskServer, receiver: HttpReceiver, database_url: str
 ) -> Iterator[FrontdeskServer]:
+    """A server of this test's own, on SQLite and on PostgreSQL."""
     data_dir = tmp_path / "data"
     shutil.copytree(frontdesk_server.data_dir / "index", data_dir / "index")
-    server = FrontdeskServer(data_dir, FRONTDESK_WEBHOOK_URL=f"{receiver.url}/tickets")
+    env = {"FRONTDESK_WEBHOOK_URL": f"{receiver.url}/tickets"}
+    if database_url.startswith("postgresql"):
+        env["FRONTDESK_DATABASE_URL"] = database_url
+    server = FrontdeskServer(data_dir, **env)
     server.start()
     yield server
     server.stop()
@@ -44,8 +47,7 @@ BURST = "() => { for (let i = 0; i < 20; i++) { Frontdesk('open'); Frontdesk('cl
 
 
 def tickets_in(server: FrontdeskServer) -> list[tuple[str, str]]:
-    with sqlite3.connect(server.data_dir / "frontdesk.db") as db:
-        return db.execute("SELECT id, email FROM tickets").fetchall()
+    return [(row["id"], row["email"]) for row in query(server, "SELECT id, email FROM tickets")]
 
 
 def test_sigkill_under_widget_traffic_loses_no_event_or_ticket(
