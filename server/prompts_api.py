@@ -22,31 +22,34 @@ logger = logging.getLogger(__name__)
 
 
 class LivePrompts:
-    """The prompts file as it last parsed cleanly; a broken edit is logged and kept out."""
+    """The prompts file as it last parsed cleanly; a broken edit is logged and kept out.
+
+    The file (a few KB) is read on every call and parsed again only when its bytes
+    changed: a timestamp can miss two same-size saves within one clock tick.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stamp: tuple[int, int] | None = None
+        self._digest: str | None = None
         self._current = PromptSet(path, Limits(), (), "empty")
         self.error: PromptsError | None = None
         self._lock = threading.Lock()
 
     def current(self) -> PromptSet:
         try:
-            stat = self.path.stat()
-            stamp = (stat.st_mtime_ns, stat.st_size)
+            digest: str | None = hashlib.sha256(self.path.read_bytes()).hexdigest()
         except FileNotFoundError:
-            stamp = None
-        if stamp == self._stamp:
+            digest = None
+        if digest == self._digest:
             return self._current
         with self._lock:
-            if stamp != self._stamp:
-                self._reload(stamp)
+            if digest != self._digest:
+                self._reload(digest)
         return self._current
 
-    def _reload(self, stamp: tuple[int, int] | None) -> None:
-        self._stamp = stamp
-        if stamp is None:
+    def _reload(self, digest: str | None) -> None:
+        self._digest = digest
+        if digest is None:
             self._current, self.error = PromptSet(self.path, Limits(), (), "empty"), None
             return
         try:

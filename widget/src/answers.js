@@ -3,7 +3,7 @@
 // transcript that the contact form sends along.
 import { cfg } from './config.js'
 import { h, btn, safe } from './dom.js'
-import { t } from './i18n.js'
+import { t, CONTACT, ERROR, HELPFUL, NO, NONE, RELATED, SORRY, SUGGEST, THANKS, WAIT, YES } from './i18n.js'
 import { req } from './http.js'
 import { log, emit } from './events.js'
 import { href, pageInfo } from './page.js'
@@ -30,7 +30,7 @@ const link = (s, source, text = s.title, fd) =>
     text,
   )
 
-const contactBtn = () => h('p', {}, btn('contact', t('contact'), contact))
+const contactBtn = () => h('p', {}, btn('contact', t(CONTACT), contact))
 const list = (sources) => h('ul', {}, ...sources.map((s) => h('li', {}, link(s, 'suggestion'), s.snippet && h('p', { text: s.snippet }))))
 
 export const ask = safe(async (q, turn) => {
@@ -42,7 +42,7 @@ export const ask = safe(async (q, turn) => {
     conv.append((turn = h('div', {}, h('p', { class: 'q', text: q }))))
     transcript.push({ role: 'user', text: q })
   }
-  const box = h('div', { class: 'a' }, h('p', { class: 'mu', text: t('wait') }))
+  const box = h('div', { class: 'a' }, h('p', { class: 'mu', text: t(WAIT) }))
   turn.append(box)
   scrollTo(turn)
   let d
@@ -58,19 +58,19 @@ export const ask = safe(async (q, turn) => {
   const reply = (fd, text, kids, tag = 'p', said = text) => {
     box.replaceChildren(h('div', { 'data-fd': fd }, h(tag, { text, 'data-fd': tag != 'p' && 'passage' }), ...kids))
     say(said)
-    transcript.push({ role: 'frontdesk', text: said, article_id: a ? a.article_id : undefined })
+    transcript.push({ role: 'frontdesk', text: said, article_id: a && a.article_id })
   }
   log('question_asked', { question: q, request_id, status: st })
-  if (!d) return box.replaceChildren(...oops(() => (box.remove(), ask(q, turn)))), say(t('error'))
+  if (!d) return box.replaceChildren(...oops(() => (box.remove(), ask(q, turn)))), say(t(ERROR))
   lastRequest = request_id
   if (st == 'answered' && a) {
-    const fb = h('div', { class: 'fb', 'data-fd': 'feedback' }, h('p', { text: t('helpful') }))
+    const fb = h('div', { class: 'fb', 'data-fd': 'feedback' }, h('p', { text: t(HELPFUL) }))
     for (const helpful of [true, false])
       fb.append(
-        btn('feedback-' + (helpful ? 'yes' : 'no'), t(helpful ? 'yes' : 'no'), () => {
+        btn('feedback-' + (helpful ? 'yes' : 'no'), t(helpful ? YES : NO), () => {
           log('feedback', { request_id, article_id: a.article_id, helpful })
           // the message takes the clicked button's place, and its focus
-          const p = h('p', { tabindex: -1, text: t(helpful ? 'thanks' : 'sorry') })
+          const p = h('p', { tabindex: -1, text: t(helpful ? THANKS : SORRY) })
           fb.replaceChildren(p, helpful ? '' : contactBtn())
           p.focus()
           say(p.textContent)
@@ -79,15 +79,15 @@ export const ask = safe(async (q, turn) => {
     reply(
       'answer',
       a.text,
-      [h('p', {}, link(a, 'answer', a.title + (a.section ? ' › ' + a.section : ''), 'citation')), fb, sources[0] && h('h3', { text: t('related') }), sources[0] && list(sources)],
+      [h('p', {}, link(a, 'answer', a.title + (a.section ? ' › ' + a.section : ''), 'citation')), fb, sources[0] && h('h3', { text: t(RELATED) }), sources[0] && list(sources)],
       'blockquote',
     )
     log('answer_shown', { request_id, article_id: a.article_id, section: a.section || '' })
   } else if (st == 'suggested' && sources[0]) {
-    reply('suggestions', t('suggest'), [list(sources), contactBtn()], 'p', t('suggest') + ' ' + sources.map((s) => s.title).join('; '))
+    reply('suggestions', t(SUGGEST), [list(sources), contactBtn()], 'p', t(SUGGEST) + ' ' + sources.map((s) => s.title).join('; '))
     log('suggestion_shown', { request_id, article_ids: sources.slice(0, 5).map((s) => s.article_id) })
   } else {
-    reply('no-answer', t('none'), [contactBtn()])
+    reply('no-answer', t(NONE), [contactBtn()])
     log('no_answer_shown', { request_id })
   }
   emit('answer', d)

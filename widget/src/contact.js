@@ -2,28 +2,29 @@
 // conversation; an error keeps what was typed and is shown and announced as text.
 import { cfg } from './config.js'
 import { h } from './dom.js'
-import { t } from './i18n.js'
+import { t, BAD, CONTACT, EMAIL, FAIL, MESSAGE, NAME, REQUIRED, SEND, SENT } from './i18n.js'
 import { req } from './http.js'
 import { log, emit } from './events.js'
 import { href, pageInfo } from './page.js'
-import { session, visitor } from './storage.js'
+import { rid, session, visitor } from './storage.js'
 import { contactView, screen, say } from './panel.js'
 import { transcript, lastRequest } from './answers.js'
 
 export const user = { v: null }
 
-const field = (id, tag, attrs, required) => [
-  h('label', { for: id }, t(id), required && h('span', { class: 'mu', text: ` (${t('req')})` })),
+const field = (id, label, tag, attrs, required) => [
+  h('label', { for: id }, t(label), required && h('span', { class: 'mu', text: ` (${t(REQUIRED)})` })),
   h(tag, { id, name: id, required, 'aria-required': required, ...attrs }),
 ]
 
 export const contact = () => {
   const u = user.v || {}
+  const id = rid() // one id per form: a retried send files the ticket once
   let busy
   log('handoff_started', { request_id: lastRequest })
-  const [le, email] = field('email', 'input', { type: 'email', autocomplete: 'email', value: u.email }, true)
-  const [ln, name] = field('name', 'input', { autocomplete: 'name', value: u.name })
-  const [lm, msg] = field('message', 'textarea', {}, true)
+  const [le, email] = field('email', EMAIL, 'input', { type: 'email', autocomplete: 'email', value: u.email }, true)
+  const [ln, name] = field('name', NAME, 'input', { autocomplete: 'name', value: u.name })
+  const [lm, msg] = field('message', MESSAGE, 'textarea', {}, true)
   msg.value = transcript.map((x) => (x.role == 'user' ? 'Q: ' : 'A: ') + x.text).join('\n\n')
   const err = h('p', { class: 'er', role: 'alert', 'data-fd': 'ticket-error' })
   const form = h(
@@ -37,11 +38,12 @@ export const contact = () => {
         err.textContent = ''
         for (const x of [email, msg]) x.setAttribute('aria-invalid', !x.checkValidity() || !x.value.trim())
         const bad = form.querySelector('[aria-invalid=true]')
-        if (bad) return bad.focus(), (err.textContent = t('bad'))
+        if (bad) return bad.focus(), (err.textContent = t(BAD))
         busy = 1
         let r
         try {
           r = await req('/api/v1/tickets', {
+            id,
             site: cfg.site,
             email: email.value.trim(),
             name: name.value.trim(),
@@ -57,17 +59,17 @@ export const contact = () => {
         busy = 0
         const d = (r && r.d) || {}
         if (r && r.ok && d.ticket_id) {
-          const ok = h('p', { tabindex: -1, 'data-fd': 'ticket-ok', text: t('sent') + email.value.trim() + '.' })
+          const ok = h('p', { tabindex: -1, 'data-fd': 'ticket-ok', text: t(SENT) + email.value.trim() + '.' })
           screen(contactView, ok)
           ok.focus()
           say(ok.textContent)
           emit('ticket', { ticket_id: d.ticket_id })
-        } else err.textContent = t('fail') + ' ' + (d.detail || d.title || '')
+        } else err.textContent = t(FAIL) + ' ' + (d.detail || d.title || '')
       },
     },
     le, email, ln, name, lm, msg, err,
-    h('p', {}, h('button', { type: 'submit', class: 'pr', 'data-fd': 'ticket-send' }, t('send'))),
+    h('p', {}, h('button', { type: 'submit', class: 'pr', 'data-fd': 'ticket-send' }, t(SEND))),
   )
-  screen(contactView, h('h3', { text: t('contact') }), form)
+  screen(contactView, h('h3', { text: t(CONTACT) }), form)
   ;(email.value ? msg : email).focus()
 }

@@ -19,14 +19,7 @@ let fails = 0
 
 export const on = (name, f) => (subs[name] = subs[name] || []).push(f)
 
-export const emit = (name, d) =>
-  (subs[name] || []).map((f) => {
-    try {
-      f(d)
-    } catch (e) {
-      debug(e)
-    }
-  })
+export const emit = (name, d) => (subs[name] || []).map((f) => safe(f)(d))
 
 // stored queue ∪ this tab's events, minus `gone`; the newest 500 are written back
 const merge = (gone = []) => {
@@ -57,7 +50,7 @@ const flush = safe(async () => {
   max = st == 400 && batch[1] ? 1 : 20
   if (max < 2) return later(0)
   if (st < 200 || st == 408 || st == 429 || st > 499) return later(Math.min(6e4, 1e3 * 2 ** fails++) * (0.5 + Math.random() / 2))
-  st > 299 && debug('events refused', st, batch)
+  st > 299 && debug('refused', st, batch)
   fails = 0
   merge(batch.map((e) => e.id))[0] && later(0)
 })

@@ -4,9 +4,9 @@ import { cfg } from './config.js'
 
 export const req = async (path, body) => {
   const r = await fetch(cfg.api + path, {
-    method: body ? 'POST' : 'GET',
+    method: body && 'POST',
     body: body && JSON.stringify(body),
-    headers: body ? { 'Content-Type': 'application/json' } : {},
+    headers: body && { 'Content-Type': 'application/json' },
     credentials: 'omit',
     mode: 'cors',
     signal: AbortSignal.timeout && AbortSignal.timeout(2e4),

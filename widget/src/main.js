@@ -9,6 +9,7 @@ import { ask } from './answers.js'
 import { openArticle } from './reader.js'
 import { user } from './contact.js'
 import { visitor } from './storage.js'
+import { track, refresh, start as startPrompts, end } from './prompts.js'
 
 let live
 let later = [] // UI calls queued before the widget was mounted
@@ -19,6 +20,7 @@ const start = () => {
   watch()
   startEvents()
   mount()
+  startPrompts()
   cfg.open && open('auto')
 }
 
@@ -37,14 +39,18 @@ const commands = {
   toggle: () => (isOpen ? close() : open('api')),
   ask: (q) => ask(q),
   article: (id) => openArticle(id, '', 'api'),
-  page: setPage,
+  page: (p) => (setPage(p), refresh()),
+  track,
   identify: (u) => {
     user.v = u && {}
     for (const k of ['id', 'email', 'name', 'signature']) if (u && typeof u[k] == 'string') user.v[k] = u[k]
+    // traits: flat, ≤ 20 strings, numbers or booleans (prompt audiences match them)
+    if (u && u.traits) user.v.traits = Object.fromEntries(Object.entries(u.traits).filter(([, v]) => /^(st|bo|nu)/.test(typeof v)).slice(0, 20))
   },
   on: (name, f) => on(name, f),
   destroy: () => {
     live = 0
+    end()
     unmount()
     unwatch()
     stopEvents()
@@ -52,9 +58,9 @@ const commands = {
 }
 
 const api = safe((cmd, ...args) => {
-  if (!commands.hasOwnProperty(cmd)) return debug('unknown command', cmd)
+  if (!commands.hasOwnProperty(cmd)) return debug('unknown', cmd)
   if (later && /^(open|close|toggle|ask|article)$/.test(cmd)) return later.push([cmd, ...args])
-  if (!live && !later && cmd != 'init') return debug('destroyed; ignored', cmd)
+  if (!live && !later && cmd != 'init') return debug('destroyed', cmd)
   return commands[cmd](...args)
 })
 api.fd = 1

@@ -3,7 +3,7 @@
 // the ask box with type-ahead.
 import { cfg } from './config.js'
 import { h, btn, icon, safe } from './dom.js'
-import { t } from './i18n.js'
+import { t, ASK, BACK, CLOSE, ERROR, HELP, LABEL, RELATED, RETRY, TITLE } from './i18n.js'
 import { base, theme } from './styles.js'
 import { log, emit } from './events.js'
 import { href } from './page.js'
@@ -11,8 +11,8 @@ import { req } from './http.js'
 import { ask } from './answers.js'
 import { openArticle } from './reader.js'
 
-export let host, panel, input, conv, reader, contactView, body, isOpen
-let root, launcher, list, form, live, sheet, timer, from
+export let host, panel, input, conv, reader, contactView, body, isOpen, launcher, tip
+let root, list, form, live, sheet, timer, from
 let seq = 0
 let opts = []
 let act = -1
@@ -37,7 +37,7 @@ export const screen = (v, ...kids) => {
   if (!conv.hidden) from = root.activeElement
   show(v)
   v.replaceChildren(
-    btn(v == reader ? 'reader-back' : 'contact-back', t('back'), () => {
+    btn(v == reader ? 'reader-back' : 'contact-back', t(BACK), () => {
       show(conv)
       from && from.isConnected ? from.focus() : focusFirst()
     }),
@@ -47,7 +47,7 @@ export const screen = (v, ...kids) => {
   v.firstChild.focus()
 }
 
-export const oops = (retry) => [h('p', { role: 'alert', 'data-fd': 'error', text: t('error') }), btn('retry', t('retry'), retry)]
+export const oops = (retry) => [h('p', { role: 'alert', 'data-fd': 'error', text: t(ERROR) }), btn('retry', t(RETRY), retry)]
 
 const aria = (k, v) => (v == null ? input.removeAttribute('aria-' + k) : input.setAttribute('aria-' + k, v))
 const hideList = () => {
@@ -118,7 +118,7 @@ export const mount = () => {
     },
     onblur: hideList,
   })
-  list = h('ul', { id: 'fd-lb', class: 'lb', role: 'listbox', 'aria-label': t('related'), 'data-fd': 'typeahead', hidden: 1 })
+  list = h('ul', { id: 'fd-lb', class: 'lb', role: 'listbox', 'aria-label': t(RELATED), 'data-fd': 'typeahead', hidden: 1 })
   form = h(
     'form',
     {
@@ -131,8 +131,8 @@ export const mount = () => {
         input.value = ''
       },
     },
-    h('label', { for: 'fd-i', text: t('label') }),
-    h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'pr', 'data-fd': 'ask' }, t('ask'))),
+    h('label', { for: 'fd-i', text: t(LABEL) }),
+    h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'pr', 'data-fd': 'ask' }, t(ASK))),
     list,
   )
   conv = h('div', { class: 'c', 'data-fd': 'conversation' })
@@ -146,8 +146,8 @@ export const mount = () => {
     h(
       'div',
       { class: 'hd' },
-      h('h2', { id: 'fd-t', text: t('title') }),
-      h('button', { class: 'x', 'data-fd': 'close', 'aria-label': t('close'), onclick: close }, icon('M6 6l12 12M18 6 6 18')),
+      h('h2', { id: 'fd-t', text: t(TITLE) }),
+      h('button', { class: 'x', 'data-fd': 'close', 'aria-label': t(CLOSE), onclick: close }, icon('M6 6l12 12M18 6 6 18')),
     ),
     body,
     form,
@@ -157,18 +157,20 @@ export const mount = () => {
     'button',
     { class: 'l', 'data-fd': 'launcher', 'aria-expanded': 'false', 'aria-controls': 'fd-p', onclick: () => (isOpen ? close() : open('launcher')) },
     icon('M4 5h16v11H10l-6 4z'),
-    cfg.launcherText || t('help'),
+    cfg.launcherText || t(HELP),
   )
+  tip = h('div', { class: 't', role: 'status', 'aria-live': 'polite' })
   show(conv)
-  root.append(h('div', { class: 'w', dir: cfg.rtl ? 'rtl' : 'ltr', lang: cfg.locale }, launcher, panel))
+  root.append(h('div', { class: 'w', dir: cfg.rtl ? 'rtl' : 'ltr', lang: cfg.locale }, launcher, tip, panel))
   document.body.append(host)
+  performance.mark('frontdesk:launcher')
 }
 
 export const unmount = () => {
   close()
   viewport('removeEventListener')
   host && host.remove()
-  host = sheet = 0
+  host = sheet = tip = 0
 }
 
 const state = (o) => {
@@ -176,6 +178,7 @@ const state = (o) => {
   host.setAttribute('data-state', o ? 'open' : 'closed')
   launcher.setAttribute('aria-expanded', o)
   panel.hidden = !o
+  o && tip.replaceChildren() // no prompt while the panel is open
 }
 
 export const open = (source) => {

@@ -1,6 +1,6 @@
-// Reader: an article inside the panel. Its HTML comes sanitized from the server; it is
-// parsed inert (DOMParser), scrubbed again (scripts, frames, on*/style attributes), and its
-// links made safe: resolved against the help base, opened in a new tab, "#…" scrolls here.
+// Reader: an article inside the panel. Its HTML comes sanitized from the server (nh3); it
+// is parsed inert (DOMParser) and its links made safe: resolved against the help base,
+// opened in a new tab, "#…" scrolls here.
 import { cfg } from './config.js'
 import { h, safe } from './dom.js'
 import { req } from './http.js'
@@ -16,19 +16,16 @@ const go = (id) => {
 
 const content = (html, base) => {
   const d = new DOMParser().parseFromString(html, 'text/html').body
-  d.querySelectorAll('script,style,link,meta,base,iframe,object,embed,form').forEach((e) => e.remove())
-  for (const e of d.querySelectorAll('*'))
-    for (const { name: n, value: v } of [...e.attributes])
-      if (/^on|^style$/i.test(n)) e.removeAttribute(n)
-      else if (/^(href|src)$/.test(n) && v[0] != '#') {
-        let u
-        try {
-          u = new URL(v, base)
-        } catch {}
-        u && /^(https?|mailto):$/.test(u.protocol) ? e.setAttribute(n, u.href) : e.removeAttribute(n)
-        e.target = '_blank'
-        e.rel = 'noopener'
-      }
+  for (const e of d.querySelectorAll('[href]:not([href^="#"]),[src]')) {
+    const n = e.src == null ? 'href' : 'src'
+    let u
+    try {
+      u = new URL(e.getAttribute(n), base)
+    } catch {}
+    u && /^(https?|mailto):$/.test(u.protocol) ? e.setAttribute(n, u.href) : e.removeAttribute(n)
+    e.target = '_blank'
+    e.rel = 'noopener'
+  }
   return h(
     'div',
     {

@@ -29,7 +29,7 @@ const ok = (v) => v && /^[\w.:-]{1,128}$/.test(v)
 
 export const visitor = () => {
   const v = load(key('visitor'))
-  return ok(v) ? v : save(key('visitor'), rid())
+  return ok(v) ? v : (save(key('first'), session()), save(key('visitor'), rid())) // first: its session
 }
 
 export const session = (s = load(key('session')) || {}, now = Date.now()) =>

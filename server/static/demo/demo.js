@@ -1,5 +1,7 @@
-// The demo product's own script: tells the widget where the user is, and routes the
-// projects section on the client like a single-page app.
+// The demo product's own script: tells the widget where the user is (and who: a Team-plan
+// user, for the prompts' audiences), routes the projects section on the client like a
+// single-page app, and reports "project_archived" with Frontdesk('track', …) for the prompt
+// that triggers on it.
 (function () {
   "use strict";
   var body = document.body;
@@ -50,6 +52,11 @@
       var archive = el("button", "Archive project");
       archive.type = "button";
       archive.id = "archive-project";
+      archive.addEventListener("click", function () {
+        archive.disabled = true;
+        archive.textContent = "Project archived";
+        window.Frontdesk("track", "project_archived");
+      });
       view.append(archive);
     }
     tellWidget(page.route, page.title, match && match[1] ? { project_id: match[1] } : {});
@@ -96,7 +103,9 @@
     });
   }
 
-  window.Frontdesk("identify", { id: "user-1042", email: "dana@example.com", name: "Dana Rivera" });
+  window.Frontdesk("identify", {
+    id: "user-1042", email: "dana@example.com", name: "Dana Rivera", traits: { plan: "team", seats: 8 },
+  });
   var help = document.getElementById("open-help");
   if (help) help.addEventListener("click", function () { window.Frontdesk("open"); });
 
