@@ -121,6 +121,8 @@ def load(url: str, concurrency: int, seconds: float) -> dict[str, Any]:
         "concurrency": concurrency,
         "batches": stats["requests"],
         "errors": stats["non_2xx"] + stats["socket_errors"],
+        "non_2xx": stats["non_2xx"],
+        "timeouts_over_2s": stats["timeouts"],
         "events_per_second": round(20 * stats["requests"] / duration, 1),
         "p50_ms": round(stats["p50_us"] / 1000, 2),
         "p99_ms": round(stats["p99_us"] / 1000, 2),

@@ -7,6 +7,8 @@ migration under `server/migrations/versions/`.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,15 @@ def create_database_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+_SQLITE_WRITER = threading.Lock()
+
+
+def writer_lock(engine: Engine) -> contextlib.AbstractContextManager[object]:
+    """SQLite has one writer at a time: queue this process's writers here rather than have
+    them spin on the file lock (many threads waiting on `busy_timeout` stall each other)."""
+    return _SQLITE_WRITER if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
 
 def alembic_config(engine: Engine) -> Config:
