@@ -89,6 +89,21 @@ class _HostPage(BaseHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serving(html: str) -> Iterator[str]:
+    """A page on another origin (`http://localhost:<port>/`), from a real HTTP server."""
+    handler = type("Handler", (_HostPage,), {"body": html.encode()})
+    port = free_port()
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{port}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 @pytest.fixture(scope="module")
 def host_page(frontdesk_server: FrontdeskServer) -> Iterator[str]:
     """`http://localhost:<port>/`: a plain page embedding the README snippet, calls queued."""
@@ -102,14 +117,8 @@ def host_page(frontdesk_server: FrontdeskServer) -> Iterator[str]:
         "Frontdesk('open');</script>"
         f"{loader}</head><body><h1>Another product</h1></body></html>"
     )
-    handler = type("Handler", (_HostPage,), {"body": page.encode()})
-    port = free_port()
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://localhost:{port}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(page) as origin:
+        yield origin
 
 
 def test_queued_calls_replay_and_the_widget_works_from_another_origin(
@@ -475,3 +484,49 @@ def test_events_from_an_offline_ask_and_a_reload_arrive_exactly_once(
         timeout=30_000,
     )
     assert not problems.errors, problems.errors
+
+
+# -- configuration and the JavaScript API ------------------------------------------------
+
+
+def test_data_attributes_configure_the_widget(
+    page: Page, frontdesk_server: FrontdeskServer
+) -> None:
+    host = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Host</title></head><body>"
+        f"<script async src='{frontdesk_server.url}/widget.js' data-site='acme' "
+        "data-position='left' data-color='#006644' data-launcher-text='Fragen?' "
+        "data-locale='de' data-z-index='12345' data-open></script></body></html>"
+    )
+    with serving(host) as origin:
+        page.goto(origin)
+        _check_configured(page)
+
+
+def _check_configured(page: Page) -> None:
+    expect(fd(page, "panel")).to_be_visible()  # data-open
+    expect(fd(page, "launcher")).to_contain_text("Fragen?")
+    expect(fd(page, "panel")).to_contain_text("Wie können wir helfen?")  # data-locale
+    box = fd(page, "launcher").bounding_box()
+    assert box is not None and box["x"] < 200  # data-position: left
+    host_z = page.evaluate("getComputedStyle(document.querySelector('frontdesk-widget')).zIndex")
+    assert host_z == "12345"
+    accent = fd(page, "launcher").evaluate("el => getComputedStyle(el).backgroundColor")
+    assert accent == "rgb(0, 102, 68)"
+
+
+def test_javascript_api_commands(page: Page, frontdesk_server: FrontdeskServer) -> None:
+    open_demo(page, frontdesk_server, "/demo/settings/billing")
+    page.evaluate("Frontdesk('toggle')")
+    expect(fd(page, "panel")).to_be_visible()
+    page.evaluate("Frontdesk('toggle')")
+    expect(fd(page, "panel")).to_be_hidden()
+    page.evaluate("Frontdesk('ask', 'How do I change the credit card I pay with?')")
+    expect(fd(page, "passage")).to_be_visible()  # ask opens the panel and asks
+    page.evaluate("Frontdesk('close')")
+    page.evaluate("Frontdesk('article', 'billing-change-plan')")
+    expect(fd(page, "reader")).to_contain_text("Upgrade or downgrade your Tasklane plan")
+    page.evaluate("Frontdesk('unknown-command', 1); Frontdesk('destroy')")
+    assert page.evaluate("document.querySelector('frontdesk-widget')") is None
+    page.evaluate("history.pushState({}, '', '/demo/after-destroy')")  # history still works
+    assert page.evaluate("location.pathname") == "/demo/after-destroy"
