@@ -45,13 +45,21 @@ logger = logging.getLogger(__name__)
 def healthz(state: State) -> dict[str, Any]:
     """Alive, and which index version this process serves."""
     live = state.answerer.live
+    prompts: LivePrompts = state.prompts
+    current = prompts.current()
+    prompt_status = {
+        "file": str(prompts.path),
+        "version": current.digest,
+        "prompts": len(current.prompts),
+        "error": str(prompts.error) if prompts.error else None,
+    }
     try:
         collection = live.collection()
     except Exception as exc:  # the index is unreadable: still alive, say why
         logger.exception("index unreadable")
-        return {"status": "ok", "index": {"error": str(exc)}}
+        return {"status": "ok", "index": {"error": str(exc)}, "prompts": prompt_status}
     if collection is None:
-        return {"status": "ok", "index": None}
+        return {"status": "ok", "index": None, "prompts": prompt_status}
     return {
         "status": "ok",
         "index": {
@@ -59,6 +67,7 @@ def healthz(state: State) -> dict[str, Any]:
             "chunks": collection.count(),
             "embedding_model": collection.model_id,
         },
+        "prompts": prompt_status,
     }
 
 

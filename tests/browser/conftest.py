@@ -7,6 +7,7 @@ violation. Screenshots go to `test-artifacts/`.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import subprocess
@@ -112,8 +113,10 @@ def prompts_server(
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One browser for the browser tests; gone before other tests run (Playwright's sync API
+    keeps an event loop running in the main thread while it is open)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
     with sync_playwright() as playwright:
@@ -184,7 +187,7 @@ def query(server: FrontdeskServer, sql: str) -> list[dict[str, Any]]:
             return list(pg.execute(sql.replace("data FROM", "data::text AS data FROM")).fetchall())
     import sqlite3
 
-    with sqlite3.connect(server.data_dir / "frontdesk.db") as db:
+    with contextlib.closing(sqlite3.connect(server.data_dir / "frontdesk.db")) as db:
         db.row_factory = sqlite3.Row
         return [dict(row) for row in db.execute(sql).fetchall()]
 
