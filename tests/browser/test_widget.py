@@ -530,3 +530,24 @@ def test_javascript_api_commands(page: Page, frontdesk_server: FrontdeskServer) 
     assert page.evaluate("document.querySelector('frontdesk-widget')") is None
     page.evaluate("history.pushState({}, '', '/demo/after-destroy')")  # history still works
     assert page.evaluate("location.pathname") == "/demo/after-destroy"
+
+
+def test_a_throwing_host_callback_or_bad_call_never_breaks_the_host(
+    page: Page, frontdesk_server: FrontdeskServer
+) -> None:
+    host = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Host</title></head><body>"
+        f"<script async src='{frontdesk_server.url}/widget.js' data-site='acme' data-debug>"
+        "</script></body></html>"
+    )
+    debug: list[str] = []
+    page.on("console", lambda m: debug.append(m.text) if m.type == "debug" else None)
+    with serving(host) as origin:
+        page.goto(origin)
+        expect(fd(page, "launcher")).to_be_visible()
+        page.evaluate("Frontdesk('on', 'open', () => { throw new Error('host bug'); })")
+        page.evaluate("Frontdesk('no-such-command'); Frontdesk('page', 'not an object')")
+        fd(page, "launcher").click()
+        expect(fd(page, "panel")).to_be_visible()  # the widget went on; the page fixture
+        # fails the test on any uncaught error
+        assert any("frontdesk" in line for line in debug), debug  # data-debug says why
