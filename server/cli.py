@@ -256,7 +256,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address (default: FRONTDESK_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: FRONTDESK_PORT).")] = None,
 ) -> None:
-    """Serve the API (and, as they land, the widget and the dashboard)."""
+    """Serve the API, the widget (/widget.js) and the demo product (/demo/)."""
     import uvicorn
 
     from server.app import create_app
