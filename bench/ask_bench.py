@@ -24,20 +24,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.ingest_bench import ADJECTIVES, NOUNS, VERBS, generate_kb  # noqa: E402
+from bench.serving import BIN, run_wrk, serve  # noqa: E402
 from ingest.articles import load_knowledge_base  # noqa: E402
 from ingest.embedding import SentenceTransformerEmbedder  # noqa: E402
 from ingest.live import LiveIndex  # noqa: E402
 from ingest.versions import EmbeddedVersions  # noqa: E402
-
-BIN = Path(sys.executable).parent
 
 
 def questions_for(kb: Path, count: int, seed: int) -> list[str]:
@@ -76,17 +73,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def run_load(url: str, concurrency: int, seconds: float) -> dict[str, Any]:
     """wrk (C, two threads) posting questions nobody asked before (bench/ask.lua)."""
-    command = [
-        "wrk",
-        f"-t{min(2, concurrency)}",
-        f"-c{concurrency}",
-        f"-d{int(seconds)}s",
-        "-s",
-        str(ROOT / "bench/ask.lua"),
-        url,
-    ]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    stats = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
+    stats = run_wrk(url, ROOT / "bench/ask.lua", concurrency, seconds)
     return {
         "concurrency": concurrency,
         "requests": stats["requests"],
@@ -130,31 +117,6 @@ def floor_figures(data: Path, questions: list[str]) -> dict[str, float]:
     }
 
 
-def serve(data: Path, kb: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "FRONTDESK_DATA_DIR": str(data),
-        "FRONTDESK_KB_DIR": str(kb),
-        "FRONTDESK_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [str(BIN / "frontdesk"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").json()["index"]:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise TimeoutError("the server did not start")
-
-
 def bench_kb(name: str, kb: Path, data: Path, seconds: float, port: int) -> dict[str, Any]:
     env = {**os.environ, "FRONTDESK_DATA_DIR": str(data), "FRONTDESK_KB_DIR": str(kb)}
     subprocess.run(
@@ -163,7 +125,7 @@ def bench_kb(name: str, kb: Path, data: Path, seconds: float, port: int) -> dict
     questions = questions_for(kb, 3_000, seed=len(name))
     result: dict[str, Any] = {"knowledge_base": name}
     result["floor"] = floor_figures(data, questions[-1300:])
-    process = serve(data, kb, port)
+    process = serve(port, FRONTDESK_DATA_DIR=str(data), FRONTDESK_KB_DIR=str(kb))
     try:
         url = f"http://127.0.0.1:{port}"
         run_load(url, 1, 3)  # warm up

@@ -15,17 +15,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import create_engine, func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from bench.serving import run_wrk, serve  # noqa: E402
 from server.tables import events  # noqa: E402
 
 
@@ -79,43 +77,8 @@ def stop_postgres(root: Path) -> None:
     )
 
 
-def serve(data: Path, port: int, database_url: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "FRONTDESK_DATA_DIR": str(data),
-        "FRONTDESK_DATABASE_URL": database_url,
-        "FRONTDESK_LOG_LEVEL": "WARNING",
-        "FRONTDESK_PROMPTS_FILE": str(data / "none.yaml"),
-    }
-    process = subprocess.Popen(
-        [str(BIN / "frontdesk"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz").raise_for_status()
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise TimeoutError("the server did not start")
-
-
 def load(url: str, concurrency: int, seconds: float) -> dict[str, Any]:
-    command = [
-        "wrk",
-        f"-t{min(2, concurrency)}",
-        f"-c{concurrency}",
-        f"-d{int(seconds)}s",
-        "-s",
-        str(ROOT / "bench/events.lua"),
-        url,
-    ]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    stats = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
+    stats = run_wrk(url, ROOT / "bench/events.lua", concurrency, seconds)
     duration = stats["duration_us"] / 1e6
     return {
         "concurrency": concurrency,
@@ -130,7 +93,13 @@ def load(url: str, concurrency: int, seconds: float) -> dict[str, Any]:
 
 
 def bench(name: str, data: Path, port: int, database_url: str, seconds: float) -> dict[str, Any]:
-    process = serve(data, port, database_url)
+    process = serve(
+        port,
+        need_index=False,
+        FRONTDESK_DATA_DIR=str(data),
+        FRONTDESK_DATABASE_URL=database_url,
+        FRONTDESK_PROMPTS_FILE=str(data / "none.yaml"),
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         runs = [load(url, c, seconds) for c in (8, 32)]

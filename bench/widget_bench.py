@@ -24,15 +24,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from playwright.sync_api import CDPSession, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from bench.serving import BIN, serve  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--headless",
@@ -60,30 +61,15 @@ PAINTED = """() => new Promise((resolve) => {
 })"""
 
 
-def serve(data: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "FRONTDESK_DATA_DIR": str(data),
-        "FRONTDESK_KB_DIR": str(ROOT / "kb_articles"),
-        "FRONTDESK_LOG_LEVEL": "WARNING",
-    }
-    subprocess.run([str(BIN / "frontdesk"), "ingest"], env=env, check=True, capture_output=True)
-    process = subprocess.Popen(
-        [str(BIN / "frontdesk"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def ingest_and_serve(data: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {"FRONTDESK_DATA_DIR": str(data), "FRONTDESK_KB_DIR": str(ROOT / "kb_articles")}
+    subprocess.run(
+        [str(BIN / "frontdesk"), "ingest"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").json()["index"]:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise TimeoutError("the server did not start")
+    return serve(port, **env)
 
 
 def widget_ms(profile: dict[str, Any]) -> float:
@@ -135,7 +121,7 @@ def main() -> None:
         "widget_gzip_bytes": len(gzip.compress(built, compresslevel=9)),
     }
     with tempfile.TemporaryDirectory(prefix="frontdesk-widget-bench-") as tmp:
-        server = serve(Path(tmp) / "data", args.port)
+        server = ingest_and_serve(Path(tmp) / "data", args.port)
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
