@@ -8,10 +8,12 @@ violation. Screenshots go to `test-artifacts/`.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +200,27 @@ EVENT_COLUMNS = "id, site, type, session_id, visitor_id, page_url, route, ts, re
 def stored_events(server: FrontdeskServer) -> list[dict[str, Any]]:
     """Every event row in the server's database, oldest first (`data` as JSON text)."""
     return query(server, f"SELECT {EVENT_COLUMNS} FROM events ORDER BY received_at, ts")
+
+
+def visitor_id(page: Page) -> str:
+    """The demo visitor's id, as the widget keeps it in localStorage."""
+    raw = page.evaluate("localStorage.getItem('frontdesk:demo:visitor')")
+    assert raw, "the widget keeps a visitor id"
+    return str(json.loads(raw) if raw.startswith('"') else raw)
+
+
+def wait_for_events(
+    server: FrontdeskServer,
+    visitor: str,
+    done: Callable[[list[dict[str, Any]]], bool],
+    timeout: float = 20,
+) -> list[dict[str, Any]]:
+    """The visitor's stored events, once `done` holds for them."""
+    deadline = time.monotonic() + timeout
+    mine: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        mine = [e for e in stored_events(server) if e["visitor_id"] == visitor]
+        if done(mine):
+            return mine
+        time.sleep(0.2)
+    raise AssertionError(f"events never arrived; stored: {[e['type'] for e in mine]}")

@@ -19,7 +19,7 @@ import yaml
 from playwright.sync_api import Locator, Page, Response, expect
 
 from server.prompts import holdout_bucket
-from tests.browser.conftest import FrontdeskServer, screenshot, stored_events
+from tests.browser.conftest import FrontdeskServer, screenshot, visitor_id, wait_for_events
 from tests.conftest import ROOT
 
 SAMPLE_TEXT = (ROOT / "prompts.yaml").read_text()
@@ -57,29 +57,6 @@ def bubble(page: Page) -> Locator:
 def recorded(page: Page, kind: str = "prompt_eligible") -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = page.evaluate("window.__prompts")
     return [e for e in events if e["type"] == kind]
-
-
-def visitor_id(page: Page) -> str:
-    raw = page.evaluate("localStorage.getItem('frontdesk:demo:visitor')")
-    assert raw, "the widget keeps a visitor id"
-    return str(json.loads(raw))
-
-
-def wait_for_events(
-    server: FrontdeskServer,
-    visitor: str,
-    done: Callable[[list[dict[str, Any]]], bool],
-    timeout: float = 20,
-) -> list[dict[str, Any]]:
-    """The visitor's stored events, once `done` holds for them."""
-    deadline = time.monotonic() + timeout
-    mine: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
-        mine = [e for e in stored_events(server) if e["visitor_id"] == visitor]
-        if done(mine):
-            return mine
-        time.sleep(0.2)
-    raise AssertionError(f"events never arrived; stored: {[e['type'] for e in mine]}")
 
 
 def data(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

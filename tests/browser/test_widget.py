@@ -6,8 +6,7 @@ import contextlib
 import json
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ from tests.browser.conftest import (
     FrontdeskServer,
     PageProblems,
     screenshot,
-    stored_events,
+    visitor_id,
+    wait_for_events,
 )
 from tests.conftest import ROOT, free_port
 
@@ -44,29 +44,6 @@ def ask(page: Page, question: str) -> None:
         fd(page, "launcher").click()
     fd(page, "input").fill(question)
     fd(page, "input").press("Enter")
-
-
-def visitor_id(page: Page) -> str:
-    raw = page.evaluate("localStorage.getItem('frontdesk:demo:visitor')")
-    assert raw, "the widget keeps a visitor id"
-    return str(json.loads(raw) if raw.startswith('"') else raw)
-
-
-def wait_for_events(
-    server: FrontdeskServer,
-    visitor: str,
-    done: Callable[[list[dict[str, Any]]], bool],
-    timeout: float = 20,
-) -> list[dict[str, Any]]:
-    """The visitor's stored events, once `done` holds for them."""
-    deadline = time.monotonic() + timeout
-    mine: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
-        mine = [e for e in stored_events(server) if e["visitor_id"] == visitor]
-        if done(mine):
-            return mine
-        time.sleep(0.2)
-    raise AssertionError(f"events never arrived; stored: {[e['type'] for e in mine]}")
 
 
 def types(events: list[dict[str, Any]]) -> list[str]:
