@@ -6,18 +6,23 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.config.cors import CORSConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
+from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
 
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
 from server.admin_api import AdminController
 from server.answering import Answerer
 from server.api import AskController
+from server.dashboard import DashboardController, dashboard_router
 from server.database import create_database_engine, migrate
 from server.decision import Decider
 from server.deflections import DeflectionJob, DeflectionLog
@@ -31,9 +36,11 @@ from server.prompts_api import LivePrompts, PromptsController
 from server.query_encoder import QueryEncoder
 from server.redaction import Redactor
 from server.retrieval import Retriever
+from server.secret_key import secret_key
 from server.settings import Settings
 from server.tickets import TicketRules, TicketStore
 from server.tickets_api import TicketsController
+from server.users import UserStore
 from server.widget_asset import WidgetAsset, widget_js, widget_js_by_hash
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -75,6 +82,10 @@ def healthz(state: State) -> dict[str, Any]:
 def home(state: State) -> Redirect:
     settings: Settings = state.settings
     return Redirect("/demo/" if settings.demo else "/schema")
+
+
+def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:
+    return request.method == "POST" and request.url.path == "/admin/login"
 
 
 def build_answerer(settings: Settings, embedder: Embedder | None = None) -> Answerer:
@@ -123,6 +134,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
     handlers += [TicketsController, AdminController]
     handlers.append(widget_js)
     handlers.append(widget_js_by_hash)
+    handlers += [DashboardController, dashboard_router()]
     if settings.demo:
         handlers.append(demo_router())
     return Litestar(
@@ -138,6 +150,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
                 "tickets": tickets,
                 "outbox": outbox,
                 "deflection_log": deflection_log,
+                "users": UserStore(engine),
                 "widget": WidgetAsset(),
                 "prompts": LivePrompts(settings.prompts_file),
             }
@@ -146,6 +159,22 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         # the widget calls the API from the host product's origin; no cookies are involved
         cors_config=CORSConfig(allow_origins=["*"], allow_methods=["GET", "POST"], max_age=86400),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        csrf_config=CSRFConfig(
+            secret=secret_key(settings),
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="strict",
+            exclude=["^/api/", "^/widget", "^/demo"],  # public and bearer-token endpoints
+        ),
+        middleware=[
+            ServerSideSessionConfig(
+                secure=settings.secure_cookies, samesite="strict", max_age=12 * 3600
+            ).middleware,
+            RateLimitConfig(
+                rate_limit=("minute", settings.login_attempts_per_minute),
+                check_throttle_handler=_is_login_attempt,
+            ).middleware,
+        ],
+        stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},
         openapi_config=OpenAPIConfig(title="Frontdesk", version="0.1.0", path="/schema"),
         on_startup=[start],
         on_shutdown=[stop],

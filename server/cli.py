@@ -271,5 +271,38 @@ def serve(
     )
 
 
+admin_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+@admin_app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Argument(help="The user's email, their login.")],
+    role: Annotated[str, typer.Option(help="admin (everything) or viewer (read only).")] = "viewer",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a dashboard user; the password is asked for (or read with --password-stdin)."""
+    from server.database import create_database_engine, migrate
+    from server.users import UserError, UserStore
+
+    settings = _settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = create_database_engine(settings)
+    migrate(engine)
+    try:
+        user = UserStore(engine).create(email, password, role)  # type: ignore[arg-type]
+    except UserError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_KB_ERRORS) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"created {user.role} {user.email}")
+
+
 def main() -> None:
     app()

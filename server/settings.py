@@ -257,6 +257,27 @@ class Settings(BaseSettings):
         json_schema_extra=_group("tickets"),
     )
 
+    # -- dashboard ------------------------------------------------------------------
+    secret_key: str = Field(
+        "",
+        description="Signs the dashboard's CSRF tokens; empty: made once and kept in the data "
+        "dir (set it when several hosts serve).",
+        json_schema_extra=_group("dashboard"),
+    )
+    secure_cookies: bool = Field(
+        True,
+        description="Dashboard cookies only over HTTPS (browsers also allow them on "
+        "http://localhost).",
+        json_schema_extra=_group("dashboard"),
+    )
+    login_attempts_per_minute: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="Dashboard login attempts allowed per client address and minute.",
+        json_schema_extra=_group("dashboard"),
+    )
+
     # -- server ---------------------------------------------------------------------
     host: str = Field(
         "127.0.0.1",

@@ -110,3 +110,13 @@ job_state = Table(
         # events received before it are done
     ),
 )
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id, with its parameters
+    Column("role", String(16), nullable=False),  # admin: everything; viewer: read only
+    Column("created_at", BigInteger, nullable=False),
+)
