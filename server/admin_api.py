@@ -6,6 +6,7 @@ import csv
 import hmac
 import io
 import json
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
@@ -21,9 +22,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy import delete as sql_delete
 
 from ingest.pages import PatternError, compile_pattern, page_path
-from server.deflections import OUTCOMES, DeflectionLog
+from server import figures, insights
+from server.alerts import recent_alerts
+from server.deflections import OUTCOMES
+from server.figures import parse_scope
 from server.problems import invalid
+from server.report import weekly_report
 from server.settings import Settings
+from server.statistics_job import StatisticsJob
 from server.tables import deflections, events, tickets
 
 
@@ -36,6 +42,13 @@ def admin_token_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
     given = connection.headers.get("authorization", "")
     if not hmac.compare_digest(given.encode(), f"Bearer {settings.admin_token}".encode()):
         raise NotAuthorizedException(detail="send `Authorization: Bearer <FRONTDESK_ADMIN_TOKEN>`")
+
+
+SPIKE_TEST = (
+    "one-sided exact Poisson test of the last 7 days against the mean of the 8 weeks "
+    "before, Bonferroni-corrected over every series, family-wise alpha 0.01; at least 10 "
+    "and 1.5 times the usual level"
+)
 
 
 class DeflectionRow(msgspec.Struct):
@@ -122,6 +135,34 @@ def erase_visitor(engine: Engine, visitor_id: str) -> VisitorErased:
     return VisitorErased(visitor_id, *counts)
 
 
+Start = Annotated[date | None, QueryParameter(description="First day (UTC), inclusive.")]
+End = Annotated[date | None, QueryParameter(description="Last day (UTC), inclusive.")]
+Page = Annotated[
+    str | None,
+    QueryParameter(max_length=512, description="A page pattern, e.g. `/settings/billing*`."),
+]
+Format = Annotated[Literal["json", "csv"], QueryParameter()]
+
+
+def table_response(
+    request: Request[Any, Any, State], format: str, name: str, body: dict[str, Any], rows: list[Any]
+) -> Response[Any]:
+    """The view as JSON, or its main table as CSV (`format=csv` or `Accept: text/csv`)."""
+    if format == "csv" or "text/csv" in request.headers.get("accept", ""):
+        flat_rows = [figures.flat(row) for row in rows]
+        out = io.StringIO()
+        columns = list(dict.fromkeys(k for row in flat_rows for k in row))
+        writer = csv.DictWriter(out, fieldnames=columns or ["empty"])
+        writer.writeheader()
+        writer.writerows(flat_rows)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(body)
+
+
 class AdminController(Controller):
     path = "/api/v1/admin"
     tags = ("admin",)
@@ -169,9 +210,11 @@ class AdminController(Controller):
 
     @post("/deflections/rebuild", status_code=200)
     async def rebuild(self, state: State) -> dict[str, int]:
-        """Compute the whole log again from the events (the rows do not change)."""
-        log: DeflectionLog = state.deflection_log
-        return {"rows": await anyio.to_thread.run_sync(log.rebuild)}
+        """Compute the whole log and every dashboard statistic again from the events (the
+        rows do not change)."""
+        job: StatisticsJob = state.statistics
+        counts = await anyio.to_thread.run_sync(job.rebuild)
+        return {"rows": counts["sessions"], **counts}
 
     @delete("/visitors/{visitor_id:str}", status_code=200, sync_to_thread=True)
     def erase(
@@ -181,3 +224,161 @@ class AdminController(Controller):
     ) -> VisitorErased:
         """Erase a visitor: their events, sessions, tickets (with deliveries) and log rows."""
         return erase_visitor(state.engine, visitor_id)
+
+    @get("/overview", sync_to_thread=True)
+    def overview(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        start: Start = None,
+        end: End = None,
+        page: Page = None,
+        format: Format = "json",
+    ) -> Response[Any]:
+        """Deflection rate (confirmed / implied), tickets, resolution rate; per day and week.
+        CSV: the days."""
+        view = figures.overview_view(state, parse_scope(state, start, end, page))
+        return table_response(request, format, "overview", view, view["overview"].daily)
+
+    @get("/pages", sync_to_thread=True)
+    def pages(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        start: Start = None,
+        end: End = None,
+        page: Page = None,
+        format: Format = "json",
+    ) -> Response[Any]:
+        """Per page: questions, answers, deflections, tickets, helpful / not helpful."""
+        scope = parse_scope(state, start, end, page)
+        rows = insights.pages(state.engine, scope)
+        return table_response(
+            request, format, "pages", {"scope": figures.scope_dict(scope), "pages": rows}, rows
+        )
+
+    @get("/articles", sync_to_thread=True)
+    def articles(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        start: Start = None,
+        end: End = None,
+        page: Page = None,
+        format: Format = "json",
+    ) -> Response[Any]:
+        """Per article, and the ones that rarely help or are stale."""
+        view = figures.content_view(state, parse_scope(state, start, end, page))
+        body = {k: view[k] for k in ("scope", "articles", "rarely_helpful", "stale")}
+        return table_response(request, format, "articles", body, view["articles"])
+
+    @get("/prompts", sync_to_thread=True)
+    def prompts(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        start: Start = None,
+        end: End = None,
+        page: Page = None,
+        format: Format = "json",
+    ) -> Response[Any]:
+        """Per prompt, with the holdout comparison: ticket rates, difference, 95% CI, verdict."""
+        scope = parse_scope(state, start, end, page)
+        rows = insights.prompts(state.engine, scope, figures.known_prompts(state))
+        return table_response(
+            request, format, "prompts", {"scope": figures.scope_dict(scope), "prompts": rows}, rows
+        )
+
+    @get("/questions", sync_to_thread=True)
+    def questions(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        start: Start = None,
+        end: End = None,
+        page: Page = None,
+        format: Format = "json",
+    ) -> Response[Any]:
+        """The most asked questions (lower-cased), with counts."""
+        scope = parse_scope(state, start, end, page)
+        rows = [{"question": q, "count": n} for q, n in insights.top_questions(state.engine, scope)]
+        return table_response(
+            request,
+            format,
+            "questions",
+            {"scope": figures.scope_dict(scope), "questions": rows},
+            rows,
+        )
+
+    @get("/gaps", sync_to_thread=True)
+    def gaps(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        start: Start = None,
+        end: End = None,
+        page: Page = None,
+        format: Format = "json",
+    ) -> Response[Any]:
+        """Knowledge-base gap clusters with counts, trend, questions, pages and a draft article."""
+        view = figures.gaps_view(state, parse_scope(state, start, end, page))
+        rows = [{k: v for k, v in asdict(c).items() if k != "days"} for c in view["clusters"]]
+        body = {"scope": view["scope"], "clusters": rows, "by_page": view["by_page"]}
+        return table_response(request, format, "gaps", body, rows)
+
+    @get("/spikes", sync_to_thread=True)
+    def spikes(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        start: Start = None,
+        end: End = None,
+        page: Page = None,
+        format: Format = "json",
+    ) -> Response[Any]:
+        """Pages, categories and gap clusters far above their usual weekly level."""
+        view = figures.overview_view(state, parse_scope(state, start, end, page))
+        body = {"scope": view["scope"], "spikes": view["spikes"], "test": SPIKE_TEST}
+        return table_response(request, format, "spikes", body, view["spikes"])
+
+    @get("/savings", sync_to_thread=True)
+    def savings(
+        self, state: State, start: Start = None, end: End = None, page: Page = None
+    ) -> dict[str, Any]:
+        """Tickets avoided, time and cost saved, and the backlog projection."""
+        view = figures.overview_view(state, parse_scope(state, start, end, page))
+        return {"scope": view["scope"], "savings": view["savings"]}
+
+    @get("/alerts", sync_to_thread=True)
+    def alerts(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        start: Start = None,
+        end: End = None,
+        page: Page = None,
+        format: Format = "json",
+    ) -> Response[Any]:
+        """Alerts fired in the range."""
+        scope = parse_scope(state, start, end, page)
+        rows = [a for a in recent_alerts(state.engine, scope.first_day) if a.day <= scope.end]
+        return table_response(
+            request, format, "alerts", {"scope": figures.scope_dict(scope), "alerts": rows}, rows
+        )
+
+    @get("/report", sync_to_thread=True, media_type="text/markdown")
+    def report(
+        self,
+        state: State,
+        week: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=32, description="`2026-W47` or a day of it; default: last week."
+            ),
+        ] = None,
+    ) -> Response[str]:
+        """The weekly product report as markdown."""
+        monday = figures.parse_week(week, datetime.now(UTC).date())
+        return Response(
+            weekly_report(state.engine, monday), media_type="text/markdown; charset=utf-8"
+        )

@@ -1,25 +1,45 @@
-"""`/admin`: the support lead's dashboard; login, sessions, CSRF and a login rate limit."""
+"""`/admin`: the support lead's dashboard; login, sessions, CSRF, roles and its pages.
+
+Every page takes the filters `start`, `end` (UTC days) and `page` (a page pattern). A
+viewer reads everything; only an admin may start the actions (rebuild the statistics,
+send the weekly report now).
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.exceptions import HTTPException
+from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
-from sqlalchemy import func, select
 
-from server.deflections import OUTCOMES
-from server.tables import deflections
+from server import figures
+from server.figures import parse_scope, parse_week
+from server.insights import Scope, day_number
+from server.report import weekly_report
+from server.statistics_job import StatisticsJob
 from server.users import User, UserStore
 
 STATIC = Path(__file__).with_name("static") / "admin"
 LOGIN = "/admin/login"
+NAV = (
+    ("/admin/", "Overview"),
+    ("/admin/content", "Pages & articles"),
+    ("/admin/gaps", "KB gaps"),
+    ("/admin/report", "Weekly report"),
+)
+
+Start = Annotated[date | None, QueryParameter()]
+End = Annotated[date | None, QueryParameter()]
+Page = Annotated[str | None, QueryParameter(max_length=512)]
 
 
 class LoginForm(msgspec.Struct):
@@ -35,15 +55,74 @@ def current_user(request: Request[Any, Any, State]) -> User | None:
     return store.get(user_id)
 
 
-def deflection_figures(state: State) -> dict[str, Any]:
-    with state.engine.connect() as db:
-        rows = db.execute(
-            select(deflections.c.outcome, func.count()).group_by(deflections.c.outcome)
-        ).all()
-    counts = dict.fromkeys(OUTCOMES, 0) | {outcome: int(n) for outcome, n in rows}
-    deflected = counts["deflected_confirmed"] + counts["deflected_implied"]
-    total = deflected + counts["ticket"]
-    return {"counts": counts, "rate": deflected / total if total else None}
+def _page(
+    request: Request[Any, Any, State],
+    template: str,
+    title: str,
+    build: Any,
+    start: date | None,
+    end: date | None,
+    page: str | None,
+    **extra: Any,
+) -> Response[Any]:
+    user = current_user(request)
+    if user is None:
+        return Redirect(LOGIN)
+    state = request.app.state
+    error = None
+    try:
+        scope = parse_scope(state, start, end, page)
+    except HTTPException as exc:  # show the form again with what was wrong
+        error = exc.detail
+        scope = parse_scope(state, None, None, None)
+    context = {
+        "title": title,
+        "user": user,
+        "nav": NAV,
+        "here": request.url.path,
+        "filter_error": error,
+        "scope": scope,
+        "query": request.url.query,
+        **build(state, scope),
+        **extra,
+    }
+    return Template(template, context=context)
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _overview(state: State, scope: Scope) -> dict[str, Any]:
+    view = figures.overview_view(state, scope)
+    summary = view["overview"]
+    daily_rows = [
+        (
+            p.start,
+            p.tickets,
+            p.deflected_confirmed,
+            p.deflected_implied,
+            _percent(p.deflection_rate),
+        )
+        for p in summary.daily
+    ]
+    weekly_rows = [
+        (
+            p.start,
+            p.tickets,
+            p.deflected_confirmed + p.deflected_implied,
+            p.sessions,
+            _percent(p.deflection_rate),
+            _percent(p.resolution_rate),
+        )
+        for p in summary.weekly
+    ]
+    return {
+        **view,
+        "charts": figures.overview_charts(view),
+        "daily_rows": daily_rows,
+        "weekly_rows": weekly_rows,
+    }
 
 
 class DashboardController(Controller):
@@ -83,14 +162,115 @@ class DashboardController(Controller):
         return Redirect(LOGIN, status_code=303)
 
     @get("/", sync_to_thread=True)
-    def home(self, request: Request[Any, Any, State], state: State) -> Response[Any]:
+    def home(
+        self, request: Request[Any, Any, State], start: Start, end: End, page: Page
+    ) -> Response[Any]:
+        return _page(request, "admin/index.html", "Overview", _overview, start, end, page)
+
+    @get("/content", sync_to_thread=True)
+    def content(
+        self, request: Request[Any, Any, State], start: Start, end: End, page: Page
+    ) -> Response[Any]:
+        return _page(
+            request,
+            "admin/content.html",
+            "Pages & articles",
+            figures.content_view,
+            start,
+            end,
+            page,
+        )
+
+    @get("/gaps", sync_to_thread=True)
+    def gaps(
+        self, request: Request[Any, Any, State], start: Start, end: End, page: Page
+    ) -> Response[Any]:
+        return _page(request, "admin/gaps.html", "KB gaps", figures.gaps_view, start, end, page)
+
+    @get("/report", sync_to_thread=True)
+    def report(
+        self,
+        request: Request[Any, Any, State],
+        week: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        sent: Annotated[str | None, QueryParameter(max_length=32)] = None,
+    ) -> Response[Any]:
         user = current_user(request)
         if user is None:
             return Redirect(LOGIN)
+        monday = parse_week(week, datetime.now(UTC).date())
+        iso = monday.isocalendar()
+        notifier = request.app.state.statistics.reports.notifier
         return Template(
-            "admin/index.html",
-            context={"title": "Dashboard", "user": user, **deflection_figures(state)},
+            "admin/report.html",
+            context={
+                "title": "Weekly report",
+                "user": user,
+                "nav": NAV,
+                "here": request.url.path,
+                "week": f"{iso.year}-W{iso.week:02d}",
+                "previous": (monday - timedelta(days=7)).isoformat(),
+                "next": (monday + timedelta(days=7)).isoformat(),
+                "markdown": weekly_report(request.app.state.engine, monday),
+                "can_send": notifier.configured,
+                "sent": sent,
+            },
         )
+
+    @get("/report.md", sync_to_thread=True)
+    def report_download(
+        self,
+        request: Request[Any, Any, State],
+        week: Annotated[str | None, QueryParameter(max_length=32)] = None,
+    ) -> Response[Any]:
+        if current_user(request) is None:
+            return Redirect(LOGIN)
+        monday = parse_week(week, datetime.now(UTC).date())
+        iso = monday.isocalendar()
+        return Response(
+            weekly_report(request.app.state.engine, monday),
+            media_type="text/markdown; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="frontdesk-{iso.year}-W'
+                f'{iso.week:02d}.md"'
+            },
+        )
+
+    @post("/report/send", status_code=303, sync_to_thread=True)
+    def report_send(
+        self,
+        request: Request[Any, Any, State],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        _require_admin(request)
+        monday = parse_week(data.get("week"), datetime.now(UTC).date())
+        iso = monday.isocalendar()
+        name = f"{iso.year}-W{iso.week:02d}"
+        notifier = request.app.state.statistics.reports.notifier
+        text = weekly_report(request.app.state.engine, monday)
+        notifier.send(
+            "weekly_report",
+            f"Frontdesk weekly report {name}",
+            text,
+            {"week": name, "markdown": text},
+            f"report:{name}:manual:{day_number(datetime.now(UTC).date())}",
+        )
+        return Redirect(f"/admin/report?week={name}&sent={name}", status_code=303)
+
+    @post("/rebuild", status_code=303)
+    async def rebuild(self, request: Request[Any, Any, State]) -> Redirect:
+        _require_admin(request)
+        job: StatisticsJob = request.app.state.statistics
+        await anyio.to_thread.run_sync(job.rebuild)
+        return Redirect("/admin/", status_code=303)
+
+
+def _require_admin(request: Request[Any, Any, State]) -> User:
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(status_code=401, detail="log in first")
+    if user.role != "admin":
+        raise HTTPException(status_code=403, detail="viewers cannot change anything")
+    return user
 
 
 def dashboard_router() -> Router:

@@ -17,22 +17,18 @@ the sessions that can still change.
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Engine, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine, delete, func, select
 
-from server.tables import deflections, events, job_state
+from ingest.pages import page_path
+from server.leases import release_lease, take_lease
+from server.tables import deflections, events
 
-logger = logging.getLogger(__name__)
 Outcome = Literal["deflected_confirmed", "deflected_implied", "ticket", "abandoned"]
 OUTCOMES: tuple[Outcome, ...] = ("deflected_confirmed", "deflected_implied", "ticket", "abandoned")
 SELF_SERVICE = {"question_asked", "answer_shown", "article_opened", "feedback", "ticket_created"}
@@ -46,6 +42,12 @@ class Event:
     ts: int
     page_url: str
     data: dict[str, Any]
+    route: str | None = None
+
+    @property
+    def page(self) -> str:
+        """The page as the dashboard groups it: the host's route, else the URL's path."""
+        return self.route or page_path(self.page_url)
 
 
 def outcome_row(
@@ -88,6 +90,7 @@ def outcome_row(
         "visitor_id": visitor_id,
         "outcome": outcome,
         "page_url": session[0].page_url,
+        "page": session[0].page,
         "questions": [e.data["question"] for e in session if e.type == "question_asked"],
         "answers": answers,
         "prompt_id": prompts[0] if prompts else None,
@@ -128,6 +131,7 @@ class DeflectionLog:
                         events.c.type,
                         events.c.ts,
                         events.c.page_url,
+                        events.c.route,
                         events.c.data,
                     )
                     .where(events.c.session_id.in_(chunk))
@@ -151,7 +155,7 @@ class DeflectionLog:
                         session_id,
                         head.site,
                         head.visitor_id,
-                        [Event(e.type, e.ts, e.page_url, e.data) for e in session],
+                        [Event(e.type, e.ts, e.page_url, e.data, e.route) for e in session],
                         tickets[head.visitor_id],
                         now,
                         self.window_ms,
@@ -172,37 +176,10 @@ class DeflectionLog:
             every = list(db.execute(select(events.c.session_id).distinct()).scalars())
         return self.recompute(every, now)
 
-    # -- the scheduled job, one process at a time ---------------------------------------
-
-    def _lease(self, owner: str, now: int, lease_ms: int) -> int | None:
-        """Take the job's lease; the watermark it left, or None if another process runs it."""
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-        with self.engine.begin() as db:
-            db.execute(
-                insert(job_state)
-                .values(name=JOB, owner="", lease_until=0, watermark=0)
-                .on_conflict_do_nothing(index_elements=["name"])
-            )
-            taken = db.execute(
-                update(job_state)
-                .where(
-                    job_state.c.name == JOB,
-                    (job_state.c.lease_until < now) | (job_state.c.owner == owner),
-                )
-                .values(owner=owner, lease_until=now + lease_ms)
-            )
-            if taken.rowcount != 1:
-                return None
-            return int(
-                db.execute(
-                    select(job_state.c.watermark).where(job_state.c.name == JOB)
-                ).scalar_one()
-            )
-
     def run_once(self, owner: str, now: int | None = None, lease_ms: int = 120_000) -> int | None:
         """One pass: the sessions that got events, or may have become final, since the last."""
         now = now or int(time.time() * 1000)
-        watermark = self._lease(owner, now, lease_ms)
+        watermark = take_lease(self.engine, JOB, owner, now, lease_ms)
         if watermark is None:
             return None
         with self.engine.connect() as db:
@@ -210,39 +187,5 @@ class DeflectionLog:
         # sessions still inside their window may turn final without new events
         since = max(0, min(watermark, now) - self.window_ms - lease_ms)
         written = self.recompute(self.sessions_to_update(since), now)
-        with self.engine.begin() as db:
-            db.execute(
-                update(job_state)
-                .where(job_state.c.name == JOB, job_state.c.owner == owner)
-                .values(watermark=max(watermark, newest), lease_until=0)
-            )
+        release_lease(self.engine, JOB, owner, max(watermark, newest))
         return written
-
-
-class DeflectionJob:
-    """Runs `DeflectionLog.run_once` every `interval_s` in a background thread."""
-
-    def __init__(self, log: DeflectionLog, interval_s: float = 30) -> None:
-        self.log = log
-        self.interval_s = interval_s
-        self.owner = uuid.uuid4().hex
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._loop, name="frontdesk-deflections", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.log.run_once(self.owner)
-            except Exception:
-                logger.exception("deflection log pass failed")

@@ -278,6 +278,78 @@ class Settings(BaseSettings):
         json_schema_extra=_group("dashboard"),
     )
 
+    gap_similarity: float = Field(
+        0.6,
+        ge=0.3,
+        le=0.95,
+        description="Knowledge-base gaps whose questions are at least this similar (cosine of "
+        "their embeddings) to a cluster join it.",
+        json_schema_extra=_group("dashboard"),
+    )
+    minutes_per_ticket: float = Field(
+        12,
+        ge=0,
+        description="Support time one ticket costs, for the savings figure.",
+        json_schema_extra=_group("dashboard"),
+    )
+    cost_per_ticket: float = Field(
+        15,
+        ge=0,
+        description="What one ticket costs, for the savings figure.",
+        json_schema_extra=_group("dashboard"),
+    )
+    currency: str = Field(
+        "USD",
+        max_length=8,
+        description="Currency of `cost_per_ticket`.",
+        json_schema_extra=_group("dashboard"),
+    )
+    team_daily_capacity: float = Field(
+        40,
+        ge=0,
+        description="Tickets the support team closes a day, for the backlog projection.",
+        json_schema_extra=_group("dashboard"),
+    )
+    stale_after_days: int = Field(
+        365,
+        ge=1,
+        description="An article whose `updated` date is older than this is listed as stale.",
+        json_schema_extra=_group("dashboard"),
+    )
+    alert_min_deflection_rate: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Alert when the deflection rate of the last 7 days falls below this (0: off).",
+        json_schema_extra=_group("dashboard"),
+    )
+    alert_max_no_answer_share: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description="Alert when the share of questions answered `no_answer` in the last 7 days "
+        "rises above this (1: off).",
+        json_schema_extra=_group("dashboard"),
+    )
+    alert_max_daily_tickets: int = Field(
+        0,
+        ge=0,
+        description="Alert when a day's tickets exceed this many (0: off).",
+        json_schema_extra=_group("dashboard"),
+    )
+    notify_webhook_url: str = Field(
+        "",
+        description="Alerts and the weekly report are POSTed here as JSON, signed like ticket "
+        "webhooks (empty: off).",
+        json_schema_extra=_group("dashboard"),
+    )
+    notify_email_to: str = Field(
+        "",
+        description="Alerts and the weekly report are emailed here through `smtp_url` "
+        "(empty: off).",
+        json_schema_extra=_group("dashboard"),
+    )
+
     # -- server ---------------------------------------------------------------------
     host: str = Field(
         "127.0.0.1",

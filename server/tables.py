@@ -7,9 +7,11 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -36,6 +38,7 @@ events = Table(
     Index("ix_events_visitor", "visitor_id"),
     Index("ix_events_type_ts", "type", "ts"),
     Index("ix_events_received", "received_at"),
+    Index("ix_events_ts", "ts"),
 )
 
 tickets = Table(
@@ -87,6 +90,7 @@ deflections = Table(
     Column("visitor_id", String(128), nullable=False),
     Column("outcome", String(24), nullable=False),
     Column("page_url", Text, nullable=False),  # where the session started
+    Column("page", Text),  # that page's route, or its path
     Column("questions", JSON, nullable=False),
     Column("answers", JSON, nullable=False),  # answers and articles shown
     Column("prompt_id", String(64)),  # the prompt that opened the session, if any
@@ -119,4 +123,69 @@ users = Table(
     Column("password_hash", Text, nullable=False),  # argon2id, with its parameters
     Column("role", String(16), nullable=False),  # admin: everything; viewer: read only
     Column("created_at", BigInteger, nullable=False),
+)
+
+# -- the dashboard's statistics: derived from the events, rebuilt at will ------------------
+
+daily_counts = Table(
+    "daily_counts",
+    metadata,
+    Column("dimension", String(16), nullable=False),  # all, article, prompt, question, category
+    Column("day", Integer, nullable=False),  # UTC days since 1970-01-01
+    Column("page", Text, nullable=False),  # route, or path
+    Column("key", Text, nullable=False),  # the article, prompt, ... ("" for `all`)
+    Column("metric", String(24), nullable=False),
+    Column("value", Integer, nullable=False),
+    Index("ix_daily_counts", "dimension", "day", "page", "key", "metric", unique=True),
+)
+
+gap_clusters = Table(
+    "gap_clusters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("centroid", LargeBinary, nullable=False),  # float32, unit length
+    Column("size", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+gap_questions = Table(
+    "gap_questions",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("day", Integer, nullable=False),
+    Column("page", Text, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("reason", String(16), nullable=False),  # no_answer, suggested, not_helpful
+    Column("cluster_id", Integer),  # None until the job has embedded it
+    Index("ix_gap_questions_day", "day", "cluster_id"),
+    Index("ix_gap_questions_unclustered", "cluster_id"),
+)
+
+prompt_exposures = Table(
+    "prompt_exposures",
+    metadata,
+    Column("prompt_id", String(64), primary_key=True),
+    Column("visitor_id", String(128), primary_key=True),
+    Column("grp", String(8), nullable=False),  # shown, holdout
+    Column("first_ts", BigInteger, nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("page", Text, nullable=False),
+    Column("ticket_ts", BigInteger),  # the first ticket within the window after first_ts
+    Index("ix_prompt_exposures_day", "day"),
+    Index("ix_prompt_exposures_visitor", "visitor_id"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("day", Integer, nullable=False),  # the day checked; one alert per kind and day
+    Column("value", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("fired_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger),
+    Column("last_error", Text),
+    UniqueConstraint("kind", "day", name="uq_alerts_kind_day"),
 )

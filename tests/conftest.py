@@ -183,11 +183,9 @@ def postgres_server() -> Iterator[str]:
 _database_counter = iter(range(100_000))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database of each kind: a SQLite file, or a new PostgreSQL database."""
+def _new_database(request: pytest.FixtureRequest, directory: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'frontdesk.db'}"
+        return f"sqlite:///{directory / 'frontdesk.db'}"
     import psycopg
 
     base: str = request.getfixturevalue("postgres_server")
@@ -195,6 +193,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {name}")
     return f"{base}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind: a SQLite file, or a new PostgreSQL database."""
+    return _new_database(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """Like `database_url`, shared by the tests of one module."""
+    return _new_database(request, tmp_path_factory.mktemp("db"))
 
 
 _prefix_counter = iter(range(10_000))
