@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,14 @@ from litestar.testing import TestClient
 
 from server.app import create_app
 from server.settings import Settings
-from server.tables import deflections
 from tests.fakes import FakeEmbedder
+from tests.seeded_history import WEEK_A as MONDAY_A
+from tests.seeded_history import ms, seed
 
 Client = TestClient[Any]
 PASSWORD = "correct horse battery"
+WEEK_A = {"start": MONDAY_A.isoformat(), "end": "2026-10-11"}
+NOW = ms(date(2026, 11, 20))
 
 
 @pytest.fixture
@@ -46,25 +50,8 @@ def test_the_dashboard_needs_a_login(client: Client) -> None:
 
 
 def test_login_opens_the_dashboard_with_the_deflection_figures(client: Client) -> None:
-    rows = [
-        {
-            "session_id": f"s{n}",
-            "site": "acme",
-            "visitor_id": "v",
-            "outcome": outcome,
-            "page_url": "/x",
-            "questions": [],
-            "answers": [],
-            "prompt_id": None,
-            "started_at": 0,
-            "ended_at": 0,
-        }
-        for n, outcome in enumerate(
-            ["deflected_confirmed", "deflected_implied", "deflected_implied", "ticket", "abandoned"]
-        )
-    ]
-    with client.app.state.engine.begin() as db:
-        db.execute(deflections.insert(), rows)
+    seed(client.app.state.engine)
+    client.app.state.statistics.rebuild(NOW)
     response = log_in(client)
     assert response.status_code == 303 and response.headers["location"] == "/admin/"
     cookie = response.headers["set-cookie"]
@@ -73,11 +60,68 @@ def test_login_opens_the_dashboard_with_the_deflection_figures(client: Client) -
         and "Secure" in cookie
         and "SameSite=strict" in cookie.replace("Strict", "strict")
     )
-    page = client.get("/admin/")
+    page = client.get("/admin/", params=WEEK_A)
     assert page.status_code == 200
-    # 3 deflected / (3 deflected + 1 ticket) = 75.0 %
-    assert re.search(r'data-figure="deflection-rate">75\.0%', page.text)
-    assert re.search(r'data-figure="tickets">1<', page.text)
+    # 3 deflected / (3 deflected + 2 tickets) = 60.0 % (tests/seeded_history.py)
+    assert re.search(r'data-figure="deflection-rate">60\.0%', page.text)
+    assert re.search(r'data-figure="tickets">2<', page.text)
+    assert re.search(r'data-figure="resolution-rate">42\.9%', page.text)
+    assert page.text.count("<rect ") == 7 * 3  # a stacked bar per day and series
+    assert "<title>Oct 06: Tickets 2</title>" in page.text
+
+
+def test_every_page_renders_with_filters_and_escapes_what_users_typed(client: Client) -> None:
+    seed(client.app.state.engine)
+    client.app.state.statistics.rebuild(NOW)
+    log_in(client)
+    week_b = {"start": "2026-10-12", "end": "2026-10-18"}
+    for path in ("/admin/", "/admin/content", "/admin/gaps", "/admin/report"):
+        page = client.get(path, params=week_b)
+        assert page.status_code == 200, path
+        assert "<img src=x" not in page.text, path
+    gaps = client.get("/admin/gaps", params=week_b).text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in gaps
+    content = client.get("/admin/content", params=week_b).text
+    assert 'data-verdict="billing-holdout">reduces tickets<' in content
+    bad = client.get("/admin/", params={"page": "no slash"})
+    assert bad.status_code == 200 and 'data-fd-admin="filter-error"' in bad.text
+    download = client.get("/admin/report.md", params={"week": "2026-W41"})
+    assert download.headers["content-disposition"] == (
+        'attachment; filename="frontdesk-2026-W41.md"'
+    )
+    assert "| Questions asked | 6 | 0 |" in download.text
+
+
+def test_a_viewer_reads_everything_and_changes_nothing(client: Client) -> None:
+    client.app.state.users.create("viewer@example.com", PASSWORD, "viewer")
+    token = csrf_token(client)
+    form = {"email": "viewer@example.com", "password": PASSWORD, "_csrf_token": token}
+    assert client.post("/admin/login", data=form, follow_redirects=False).status_code == 303
+    page = client.get("/admin/")
+    assert page.status_code == 200 and "Recompute statistics" not in page.text
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token
+    for action in ("/admin/rebuild", "/admin/report/send"):
+        response = client.post(action, data={"_csrf_token": token.group(1), "week": "2026-W41"})
+        assert response.status_code == 403, action
+        assert "viewers cannot change anything" in response.text
+
+
+def test_an_admin_can_recompute_the_statistics_and_only_with_the_csrf_token(
+    client: Client,
+) -> None:
+    seed(client.app.state.engine)
+    log_in(client)
+    page = client.get("/admin/", params=WEEK_A)
+    assert 'data-figure="tickets">0<' in page.text  # nothing computed yet
+    assert client.post("/admin/rebuild", follow_redirects=False).status_code == 403
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token
+    response = client.post(
+        "/admin/rebuild", data={"_csrf_token": token.group(1)}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert 'data-figure="tickets">2<' in client.get("/admin/", params=WEEK_A).text
 
 
 def test_a_wrong_password_is_refused_and_the_form_keeps_no_password(client: Client) -> None:

@@ -7,9 +7,9 @@ the real embedding model.
 from __future__ import annotations
 
 import csv
-import re
 import io
 import math
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
