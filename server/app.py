@@ -20,29 +20,24 @@ from litestar.template.config import TemplateConfig
 
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
 from server.admin_api import AdminController
-from server.alerts import AlertChecker, Thresholds
 from server.answering import Answerer
 from server.api import AskController
 from server.dashboard import DashboardController, dashboard_router
 from server.database import create_database_engine, migrate
 from server.decision import Decider
-from server.deflections import DeflectionLog
 from server.demo import demo_router
 from server.events import EventStore
 from server.events_api import EventsController
-from server.gaps import GapFinder
 from server.index import open_live_index
-from server.notify import Notifier
 from server.outbox import OutboxWorker, destinations
 from server.problems import problem_details_plugin
 from server.prompts_api import LivePrompts, PromptsController
 from server.query_encoder import QueryEncoder
 from server.redaction import Redactor
-from server.report import ReportSender
 from server.retrieval import Retriever
 from server.secret_key import secret_key
 from server.settings import Settings
-from server.statistics_job import StatisticsJob
+from server.statistics_job import build_statistics_job
 from server.tickets import TicketRules, TicketStore
 from server.tickets_api import TicketsController
 from server.users import UserStore
@@ -109,15 +104,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
     engine = create_database_engine(settings)
     targets = destinations(settings)
     outbox = OutboxWorker(engine, targets)
-    deflection_log = DeflectionLog(engine, int(settings.deflection_window_hours * 3_600_000))
-    notifier = Notifier.from_settings(settings)
-    statistics = StatisticsJob(
-        engine,
-        deflection_log,
-        GapFinder(engine, answerer.encoder.encode_now, settings.gap_similarity),
-        AlertChecker(engine, Thresholds.from_settings(settings), notifier),
-        ReportSender(engine, notifier),
-    )
+    statistics = build_statistics_job(settings, engine, answerer.encoder.encode_now)
     tickets = TicketStore(
         engine,
         TicketRules(settings.ticket_categories, settings.ticket_priorities, settings.site_secrets),
@@ -161,7 +148,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
                 ),
                 "tickets": tickets,
                 "outbox": outbox,
-                "deflection_log": deflection_log,
+                "deflection_log": statistics.deflection_log,
                 "statistics": statistics,
                 "users": UserStore(engine),
                 "widget": WidgetAsset(),

@@ -271,7 +271,7 @@ def serve(
     )
 
 
-admin_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+admin_app = typer.Typer(help="Dashboard users and statistics.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 
 
@@ -302,6 +302,27 @@ def create_user(
     finally:
         engine.dispose()
     typer.echo(f"created {user.role} {user.email}")
+
+
+@admin_app.command("rebuild")
+def rebuild_statistics() -> None:
+    """Compute the deflection log and every dashboard statistic again from the events."""
+    import time
+
+    from server.database import create_database_engine, migrate
+    from server.statistics_job import build_statistics_job
+
+    settings = _settings()
+    engine = create_database_engine(settings)
+    migrate(engine)
+    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    started = time.perf_counter()
+    try:
+        counts = build_statistics_job(settings, engine, embedder.embed).rebuild()
+    finally:
+        engine.dispose()
+    figures = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
+    typer.echo(f"rebuilt in {time.perf_counter() - started:.1f} s: {figures}")
 
 
 def main() -> None:

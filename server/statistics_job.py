@@ -20,14 +20,16 @@ import uuid
 
 from sqlalchemy import Engine, delete, func, select
 
-from server.alerts import AlertChecker
+from server.alerts import AlertChecker, Thresholds
 from server.daily_counts import DailyCounts
 from server.database import writer_lock
 from server.deflections import DeflectionLog
 from server.exposures import PromptExposures
-from server.gaps import GapFinder
+from server.gaps import Embed, GapFinder
 from server.leases import release_lease, take_lease
+from server.notify import Notifier
 from server.report import ReportSender
+from server.settings import Settings
 from server.tables import daily_counts, events, gap_clusters, gap_questions, prompt_exposures
 
 logger = logging.getLogger(__name__)
@@ -110,3 +112,15 @@ class StatisticsJob:
                 self.run_once()
             except Exception:
                 logger.exception("statistics pass failed")
+
+
+def build_statistics_job(settings: Settings, engine: Engine, embed: Embed) -> StatisticsJob:
+    """The job as the settings describe it; `embed` turns gap questions into vectors."""
+    notifier = Notifier.from_settings(settings)
+    return StatisticsJob(
+        engine,
+        DeflectionLog(engine, int(settings.deflection_window_hours * 3_600_000)),
+        GapFinder(engine, embed, settings.gap_similarity),
+        AlertChecker(engine, Thresholds.from_settings(settings), notifier),
+        ReportSender(engine, notifier),
+    )

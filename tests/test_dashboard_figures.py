@@ -10,6 +10,7 @@ import csv
 import io
 import math
 import re
+import subprocess
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -22,10 +23,12 @@ from sqlalchemy import select
 
 from ingest.embedding import SentenceTransformerEmbedder
 from server.app import create_app
-from server.insights import ArticleMeta, Scope, articles, day_number, stale
+from server.database import create_database_engine, migrate
+from server.insights import ArticleMeta, Scope, articles, day_number, overview, stale
 from server.leases import release_lease
 from server.settings import Settings
 from server.tables import daily_counts
+from tests.conftest import SAMPLE_KB, cli_env, frontdesk
 from tests.receivers import HttpReceiver, http_receiver
 from tests.seeded_history import SPIKE_WEEK, WEEK_A, WEEK_B, ms, seed
 
@@ -315,3 +318,21 @@ def test_the_scheduled_pass_and_a_rebuild_agree(client: Client) -> None:
     release_lease(engine, "statistics", job.owner, 0)  # as if no pass had ever run
     assert job.run_once(NOW)
     assert snapshot() == rebuilt
+
+
+def test_frontdesk_admin_rebuild_computes_the_statistics_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    engine = create_database_engine(Settings(data_dir=data))
+    migrate(engine)
+    seed(engine)
+    done = subprocess.run(
+        frontdesk("admin", "rebuild"), env=cli_env(data, SAMPLE_KB), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("rebuilt in ") and " gaps" in done.stdout
+    scope = Scope(day_number(WEEK_A), day_number(WEEK_A) + 6)
+    totals = overview(engine, scope).totals
+    assert (totals["questions"], totals["tickets"], totals["deflected_confirmed"]) == (6, 2, 2)
+    engine.dispose()
