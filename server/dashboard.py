@@ -122,6 +122,14 @@ def _overview(state: State, scope: Scope) -> dict[str, Any]:
         "charts": figures.overview_charts(view),
         "daily_rows": daily_rows,
         "weekly_rows": weekly_rows,
+        "backlog_rows": [
+            (
+                day,
+                f"{view['savings'].backlog_with[day - 1]:.0f}",
+                f"{view['savings'].backlog_without[day - 1]:.0f}",
+            )
+            for day in (7, 14, 21, 28)
+        ],
     }
 
 
