@@ -83,3 +83,8 @@ bench-widget: install ## Benchmark the widget's size, time to launcher and main-
 
 clean: ## Remove the local index, the built widget and caches (keeps .venv)
 	rm -rf .frontdesk .pytest_cache .mypy_cache .ruff_cache widget/dist test-artifacts
+
+.PHONY: bench-dashboard
+bench-dashboard: install ## Benchmark the dashboard pages and admin API on a generated 1M-event history, SQLite and PostgreSQL
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,apt-get update -q && apt-get install -y -q postgresql)
+	$(BIN)/python bench/dashboard_bench.py

@@ -137,9 +137,13 @@ class DashboardController(Controller):
     path = "/admin"
     include_in_schema = False
 
-    @get("/login", sync_to_thread=False)
-    def login_page(self) -> Template:
-        return Template("admin/login.html", context={"title": "Log in", "user": None})
+    @get("/login", sync_to_thread=True)
+    def login_page(self, state: State) -> Template:
+        store: UserStore = state.users
+        return Template(
+            "admin/login.html",
+            context={"title": "Log in", "user": None, "no_users": not store.any()},
+        )
 
     @post("/login", sync_to_thread=True, status_code=303)
     def login(

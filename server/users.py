@@ -81,3 +81,8 @@ class UserStore:
         with self.engine.connect() as db:
             row = db.execute(select(users).where(users.c.id == user_id)).first()
         return User(row.id, row.email, row.role) if row else None
+
+    def any(self) -> bool:
+        """Whether anyone can log in yet."""
+        with self.engine.connect() as db:
+            return db.execute(select(users.c.id).limit(1)).first() is not None

@@ -157,3 +157,11 @@ def test_public_api_needs_no_csrf_token(client: Client) -> None:
     assert (
         client.post("/api/v1/events", json={"site": "acme", "events": [event]}).status_code == 200
     )
+
+
+def test_the_login_page_says_how_to_create_the_first_user(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path), embedder=FakeEmbedder())
+    with TestClient(app, base_url="https://testserver.local") as fresh:
+        assert "frontdesk admin create-user" in fresh.get("/admin/login").text
+        fresh.app.state.users.create("lead@example.com", PASSWORD, "admin")
+        assert "frontdesk admin create-user" not in fresh.get("/admin/login").text
