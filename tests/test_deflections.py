@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from server.app import create_app
 from server.deflections import DeflectionLog
+from server.leases import take_lease
 from server.redaction import Redactor
 from server.settings import Settings
 from server.tables import deflections, events, metadata, outbox, tickets
@@ -257,7 +258,7 @@ def test_incremental_runs_equal_a_rebuild_from_scratch(client: Client) -> None:
 def test_only_one_process_runs_the_job_at_a_time(client: Client) -> None:
     seed(client)
     log = log_of(client)
-    assert log._lease("process-a", T0, 60_000) is not None
+    assert take_lease(log.engine, "deflections", "process-a", T0, 60_000) is not None
     assert log.run_once("process-b", now=T0 + 1000) is None  # a holds the lease
     assert log.run_once("process-b", now=T0 + 61_000) is not None  # a's lease ran out
 
