@@ -279,6 +279,8 @@ def bench_database(
         history = generate(engine, args.events, args.days, args.seed, end_ms)
         print(f"  generated in {history['seconds']} s", flush=True)
         ingest_s = None if args.no_ingest else checked(env, "ingest")
+        if ingest_s is not None:
+            print(f"  frontdesk ingest (the sample KB): {ingest_s} s", flush=True)
         rebuilt = rebuild(env, engine)
         derived = derived_counts(engine)
     finally:
@@ -390,6 +392,7 @@ def main() -> None:
         json.dumps(
             {
                 "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "cpus": os.cpu_count(),
                 "arguments": {k: str(v) for k, v in vars(args).items()},
                 "results": results,
                 "table": table,

@@ -50,7 +50,7 @@ from ingest.articles import load_knowledge_base  # noqa: E402
 from ingest.pages import compile_pattern  # noqa: E402
 from ingest.sections import split_sections  # noqa: E402
 from server.database import create_database_engine, migrate  # noqa: E402
-from server.prompts import Prompt, holdout_group, parse_prompts  # noqa: E402
+from server.prompts import Prompt, VisitCount, holdout_group, parse_prompts  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from server.tables import events, tickets  # noqa: E402
 from server.tickets import TicketRules  # noqa: E402
@@ -454,6 +454,20 @@ GERMAN = [
     answered("Zwei-Faktor-Authentifizierung einrichten", "account-two-factor-authentication-de"),
 ]
 
+# how often a prompt's trigger fires in a session on its pages
+TRIGGER_CHANCE = {
+    "delay": 0.9,
+    "idle": 0.3,
+    "exit_intent": 0.2,
+    "scroll_depth": 0.2,
+    "click": 0.06,
+    "element_visible": 0.35,
+    "error_shown": 0.08,
+    "repeated_errors": 0.02,
+    "rage_clicks": 0.05,
+    "visit_count": 0.6,
+    "event": 0.03,
+}
 PREFIXES = ("hi, ", "hey ", "quick question: ", "hello ", "")
 SUFFIXES = (" thanks", " pls", "??", " asap", "")
 FIRST_NAMES = "anna ben carla david emma felix grace hugo ines jonas kim lena max nora omar paul"
@@ -476,14 +490,20 @@ TICKET_LINES: tuple[tuple[str, float], ...] = (
 TICKET_LINE_CUM = tuple(itertools.accumulate(w for _, w in TICKET_LINES))
 
 
-def article_catalog(kb_dir: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]:
-    """Every article: (tags, section paths joined with " > ", first `pages` pattern)."""
+@dataclass(frozen=True)
+class ArticleInfo:
+    tags: tuple[str, ...]
+    sections: tuple[str, ...]  # heading paths joined with " > ", as answers cite them
+    pages: tuple[str, ...]
+
+
+def article_catalog(kb_dir: Path) -> dict[str, ArticleInfo]:
+    """Every article of the knowledge base, by id."""
     out = {}
     for article in load_knowledge_base(kb_dir):
         sections = split_sections(article.body, title=article.meta.title)
         paths = tuple(" > ".join(s.path) for s in sections if s.path) or ("",)
-        pages = tuple(article.meta.pages)
-        out[article.id] = (tuple(article.meta.tags), paths, "|".join(pages))
+        out[article.id] = ArticleInfo(tuple(article.meta.tags), paths, tuple(article.meta.pages))
     return out
 
 
@@ -591,9 +611,7 @@ class History:
                 local = 3.0 if q.pages else 0.4
                 spike = 10.0 if q.topic == SPIKE_TOPIC else 1.0
                 chosen.append((q, q.weight * local, q.weight * local * spike))
-        articles = tuple(
-            a for a, (_, _, pages) in self.articles.items() if pages and here(_split(pages))
-        )
+        articles = tuple(a for a, info in self.articles.items() if info.pages and here(info.pages))
         return Page(
             route,
             tuple(q for q, _, _ in chosen),
@@ -633,7 +651,7 @@ class History:
 
     def section(self, question: Question) -> str:
         """The section that answers it: always the same one for a question."""
-        paths = self.articles[question.articles[0]][1]
+        paths = self.articles[question.articles[0]].sections
         return paths[sum(map(ord, question.texts[0])) % len(paths)]
 
     # -- visitors
@@ -668,7 +686,7 @@ class History:
         visitor.sessions += 1
         if visitor.sessions == 1:
             visitor.first_session = session.id
-        clicked = bool(page.prompts) and rng.random() < 0.35 and self.prompt(session, spike)
+        clicked = bool(page.prompts) and self.prompt(session, spike)
         if not clicked:
             r = rng.random()
             if r < 0.42:
@@ -793,11 +811,19 @@ class History:
         return False
 
     def prompt(self, session: Session, spike: bool) -> bool:
-        """The first prompt the visitor may see here; True when they clicked it."""
+        """The highest-priority prompt whose trigger fires and that the visitor may see;
+        True when they clicked it."""
         rng = self.rng
         visitor = session.visitor
         day = (session.t - self.start_ms) // DAY_MS
-        chosen = next((p for p in session.page.prompts if self.may_show(p, session, day)), None)
+        chosen = next(
+            (
+                p
+                for p in session.page.prompts
+                if self.fires(p, visitor) and self.may_show(p, session, day)
+            ),
+            None,
+        )
         if chosen is None:
             return False
         group = self.group(visitor.id, chosen)
@@ -818,6 +844,13 @@ class History:
         if r < 0.5:
             session.emit("prompt_dismissed", {"prompt_id": chosen.id}, rng.randint(1_000, 15_000))
         return False
+
+    def fires(self, prompt: Prompt, visitor: Visitor) -> bool:
+        """Whether the prompt's trigger happens in this session."""
+        trigger = prompt.trigger
+        if isinstance(trigger, VisitCount) and visitor.sessions < trigger.count:
+            return False
+        return self.rng.random() < TRIGGER_CHANCE.get(trigger.type, 0.1)
 
     def may_show(self, prompt: Prompt, session: Session, day: int) -> bool:
         visitor = session.visitor
@@ -891,7 +924,10 @@ class History:
         line = TICKET_LINES[bisect_index(TICKET_LINE_CUM, rng.random())][0]
         message = "\n\n".join([line, *(f"Q: {q}" for q in questions)])
         tags = [
-            t for a in shown_articles(session.rows) for t in self.articles.get(a, ((), (), ""))[0]
+            t
+            for a in shown_articles(session.rows)
+            if a in self.articles
+            for t in self.articles[a].tags
         ]
         text = " ".join([message, *questions])
         category = self.rules.category(text, tags)

@@ -337,17 +337,18 @@ class AdminController(Controller):
         format: Format = "json",
     ) -> Response[Any]:
         """Pages, categories and gap clusters far above their usual weekly level."""
-        view = figures.overview_view(state, parse_scope(state, start, end, page))
-        body = {"scope": view["scope"], "spikes": view["spikes"], "test": SPIKE_TEST}
-        return table_response(request, format, "spikes", body, view["spikes"])
+        scope = parse_scope(state, start, end, page)
+        found = insights.spikes(state.engine, scope)
+        body = {"scope": figures.scope_dict(scope), "spikes": found, "test": SPIKE_TEST}
+        return table_response(request, format, "spikes", body, found)
 
     @get("/savings", sync_to_thread=True)
     def savings(
         self, state: State, start: Start = None, end: End = None, page: Page = None
     ) -> dict[str, Any]:
         """Tickets avoided, time and cost saved, and the backlog projection."""
-        view = figures.overview_view(state, parse_scope(state, start, end, page))
-        return {"scope": view["scope"], "savings": view["savings"]}
+        scope = parse_scope(state, start, end, page)
+        return {"scope": figures.scope_dict(scope), "savings": figures.savings(state, scope)}
 
     @get("/alerts", sync_to_thread=True)
     def alerts(

@@ -53,25 +53,29 @@ def article_meta(state: State) -> dict[str, ArticleMeta]:
 
 
 def overview_view(state: State, scope: Scope) -> dict[str, Any]:
-    settings: Settings = state.settings
     engine = state.engine
     summary = insights.overview(engine, scope)
-    clusters = insights.gaps(engine, scope, limit=50)
-    savings = insights.savings(
-        summary,
+    return {
+        "scope": scope_dict(scope),
+        "overview": summary,
+        "savings": savings(state, scope, summary),
+        "spikes": insights.spikes(engine, scope),
+        "alerts": recent_alerts(engine, scope.last_day - 13),
+    }
+
+
+def savings(
+    state: State, scope: Scope, summary: insights.Overview | None = None
+) -> insights.Savings:
+    settings: Settings = state.settings
+    return insights.savings(
+        summary or insights.overview(state.engine, scope),
         scope.days,
         settings.minutes_per_ticket,
         settings.cost_per_ticket,
         settings.currency,
         settings.team_daily_capacity,
     )
-    return {
-        "scope": scope_dict(scope),
-        "overview": summary,
-        "savings": savings,
-        "spikes": insights.spikes(engine, scope, {c.id: c.title for c in clusters}),
-        "alerts": recent_alerts(engine, scope.last_day - 13),
-    }
 
 
 def overview_charts(view: dict[str, Any]) -> dict[str, Chart]:

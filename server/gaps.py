@@ -284,6 +284,28 @@ def summarize(
     return out
 
 
+def cluster_titles(
+    engine: Engine, cluster_ids: Collection[int], first_day: int, last_day: int
+) -> dict[int, str]:
+    """Each cluster's title: its most asked wording in the days given."""
+    if not cluster_ids:
+        return {}
+    with engine.connect() as db:
+        rows = db.execute(
+            select(gap_questions.c.cluster_id, gap_questions.c.question, func.count())
+            .where(
+                gap_questions.c.cluster_id.in_(list(cluster_ids)),
+                gap_questions.c.day >= first_day,
+                gap_questions.c.day <= last_day,
+            )
+            .group_by(gap_questions.c.cluster_id, gap_questions.c.question)
+        ).all()
+    wordings: dict[int, Counter[str]] = defaultdict(Counter)
+    for cluster_id, question, n in rows:
+        wordings[cluster_id][normalize_question(question)] += n
+    return {c: article_title(w.most_common(1)[0][0]) for c, w in wordings.items()}
+
+
 def trend(this_week: int, last_week: int) -> str:
     if last_week == 0:
         return "new" if this_week else "flat"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy import Engine, case, func, select
 
 from ingest.pages import compile_pattern
 from server.daily_counts import DAY_MS
-from server.gaps import GapCluster, summarize
+from server.gaps import GapCluster, cluster_titles, summarize
 from server.statistics import (
     HoldoutComparison,
     Spike,
@@ -455,7 +455,7 @@ def gaps_by_page(engine: Engine, scope: Scope) -> list[tuple[str, int, dict[str,
     )
 
 
-def spikes(engine: Engine, scope: Scope, gap_titles: Mapping[int, str]) -> list[Spike]:
+def spikes(engine: Engine, scope: Scope) -> list[Spike]:
     """Pages, ticket categories and gap clusters whose last 7 days of the scope are far above
     their mean of the 8 weeks before (see `server.statistics.find_spikes`)."""
     week_start = scope.last_day - 6
@@ -499,9 +499,14 @@ def spikes(engine: Engine, scope: Scope, gap_titles: Mapping[int, str]) -> list[
             per_key[key][int(day)] = int(n)
         for key, per_day in per_key.items():
             this, baseline = weeks(per_day)
-            label = gap_titles.get(key, f"Gap {key}") if kind == "gap" else str(key)
-            series.append((kind, str(key), label, this, baseline))
-    return find_spikes(series)
+            series.append((kind, str(key), str(key), this, baseline))
+    found = find_spikes(series)
+    gap_ids = [int(s.key) for s in found if s.kind == "gap"]
+    titles = cluster_titles(engine, gap_ids, first, scope.last_day)
+    return [
+        replace(s, label=titles.get(int(s.key), f"Gap {s.key}")) if s.kind == "gap" else s
+        for s in found
+    ]
 
 
 # -- savings and backlog --------------------------------------------------------------------

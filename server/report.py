@@ -92,7 +92,7 @@ def weekly_report(engine: Engine, monday: date, pages: frozenset[str] | None = N
             f"- {_md(category)}: {metrics['tickets']} ({trend(metrics['tickets'], previous)} "
             f"from {previous})"
         )
-    found = spikes(engine, scope, {c.id: c.title for c in clusters})
+    found = spikes(engine, scope)
     lines += ["", "## Spikes", ""]
     if not found:
         lines.append("Nothing above its usual level.")
