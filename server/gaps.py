@@ -38,7 +38,7 @@ CLUSTER_BATCH = 2000
 
 
 class GapFinder:
-    def __init__(self, engine: Engine, embed: Embed, similarity: float = 0.6) -> None:
+    def __init__(self, engine: Engine, embed: Embed, similarity: float = 0.5) -> None:
         self.engine = engine
         self.embed = embed
         self.similarity = similarity

@@ -279,7 +279,7 @@ class Settings(BaseSettings):
     )
 
     gap_similarity: float = Field(
-        0.6,
+        0.5,
         ge=0.3,
         le=0.95,
         description="Knowledge-base gaps whose questions are at least this similar (cosine of "
