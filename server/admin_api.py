@@ -377,9 +377,11 @@ class AdminController(Controller):
                 max_length=32, description="`2026-W47` or a day of it; default: last week."
             ),
         ] = None,
+        page: Page = None,
     ) -> Response[str]:
-        """The weekly product report as markdown."""
+        """The weekly product report as markdown (of these pages only, with `page`)."""
         monday = figures.parse_week(week, datetime.now(UTC).date())
+        pages = parse_scope(state, None, None, page).pages
         return Response(
-            weekly_report(state.engine, monday), media_type="text/markdown; charset=utf-8"
+            weekly_report(state.engine, monday, pages), media_type="text/markdown; charset=utf-8"
         )

@@ -7,8 +7,8 @@ the scheduled job refreshes the days whose events or sessions changed.
 Dimensions and their metrics:
 
 - `all` (key ""): `opens`, `questions`, `answered`, `suggested`, `no_answer`, `helpful`,
-  `not_helpful`, `tickets`, and the sessions' outcomes (`deflected_confirmed`,
-  `deflected_implied`, `ticket`, `abandoned`);
+  `not_helpful`, `tickets`, `articles_opened`, `prompts_eligible`, and the sessions'
+  outcomes (`deflected_confirmed`, `deflected_implied`, `ticket`, `abandoned`);
 - `article`: `questions` (answered or suggested with it), `answers`, `opened`, `helpful`,
   `not_helpful`, and the sessions that were shown it ending `deflected` or in a `ticket`;
 - `prompt`: `eligible_shown`, `eligible_holdout`, `shown`, `clicked`, `dismissed`, the
@@ -76,6 +76,7 @@ def count_events(rows: Iterable[Any]) -> Counter[Key]:
             for article_id in dict.fromkeys(data["article_ids"]):
                 add("article", article_id, "questions")
         elif kind == "article_opened":
+            add("all", "", "articles_opened")
             add("article", data["article_id"], "opened")
         elif kind == "feedback":
             metric = "helpful" if data["helpful"] else "not_helpful"
@@ -88,6 +89,7 @@ def count_events(rows: Iterable[Any]) -> Counter[Key]:
             add("all", "", "tickets")
             add("category", data.get("category") or "other", "tickets")
         elif kind == "prompt_eligible":
+            add("all", "", "prompts_eligible")
             add("prompt", data["prompt_id"], f"eligible_{data['group']}")
         elif kind in ("prompt_shown", "prompt_dismissed"):
             add("prompt", data["prompt_id"], kind.removeprefix("prompt_"))

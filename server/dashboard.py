@@ -205,11 +205,17 @@ class DashboardController(Controller):
         request: Request[Any, Any, State],
         week: Annotated[str | None, QueryParameter(max_length=32)] = None,
         sent: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        page: Page = None,
     ) -> Response[Any]:
         user = current_user(request)
         if user is None:
             return Redirect(LOGIN)
         monday = parse_week(week, datetime.now(UTC).date())
+        error, pages = None, None
+        try:
+            pages = parse_scope(request.app.state, None, None, page).pages
+        except HTTPException as exc:
+            error, page = exc.detail, None
         iso = monday.isocalendar()
         notifier = request.app.state.statistics.reports.notifier
         return Template(
@@ -222,7 +228,9 @@ class DashboardController(Controller):
                 "week": f"{iso.year}-W{iso.week:02d}",
                 "previous": (monday - timedelta(days=7)).isoformat(),
                 "next": (monday + timedelta(days=7)).isoformat(),
-                "markdown": weekly_report(request.app.state.engine, monday),
+                "markdown": weekly_report(request.app.state.engine, monday, pages),
+                "page": page,
+                "filter_error": error,
                 "can_send": notifier.configured,
                 "sent": sent,
             },
@@ -233,13 +241,15 @@ class DashboardController(Controller):
         self,
         request: Request[Any, Any, State],
         week: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        page: Page = None,
     ) -> Response[Any]:
         if current_user(request) is None:
             return Redirect(LOGIN)
         monday = parse_week(week, datetime.now(UTC).date())
         iso = monday.isocalendar()
+        pages = parse_scope(request.app.state, None, None, page).pages
         return Response(
-            weekly_report(request.app.state.engine, monday),
+            weekly_report(request.app.state.engine, monday, pages),
             media_type="text/markdown; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="frontdesk-{iso.year}-W'

@@ -336,3 +336,9 @@ def test_frontdesk_admin_rebuild_computes_the_statistics_from_the_command_line(
     totals = overview(engine, scope).totals
     assert (totals["questions"], totals["tickets"], totals["deflected_confirmed"]) == (6, 2, 2)
     engine.dispose()
+
+
+def test_the_weekly_report_of_some_pages_only(client: Client) -> None:
+    params = {"week": "2026-W41", "page": "/projects/*"}
+    report = client.get("/api/v1/admin/report", params=params, headers=AUTH).text
+    assert "| Questions asked | 2 | 0 |" in report and "| Tickets | 0 | 0 |" in report
