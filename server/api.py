@@ -14,6 +14,7 @@ from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from server.answering import Answerer, IndexNotReadyError
+from server.metrics import ANSWERS
 from server.problems import invalid
 from server.schemas import (
     ArticleSection,
@@ -78,6 +79,7 @@ class AskController(Controller):
             )
         except IndexNotReadyError as exc:
             raise ServiceUnavailableException(detail=str(exc)) from None
+        ANSWERS.labels(outcome.response.status).inc()
         return outcome.response
 
     @get("/articles/{article_id:str}", sync_to_thread=True)

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -17,6 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
+from sqlalchemy import text
 
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
 from server.admin_api import AdminController
@@ -29,6 +30,7 @@ from server.demo import demo_router
 from server.events import EventStore
 from server.events_api import EventsController
 from server.index import open_live_index
+from server.metrics import INDEX_SWITCHES, MetricsController, prometheus_config, watch_outbox
 from server.outbox import OutboxWorker, destinations
 from server.problems import problem_details_plugin
 from server.prompts_api import LivePrompts, PromptsController
@@ -76,6 +78,28 @@ def healthz(state: State) -> dict[str, Any]:
         },
         "prompts": prompt_status,
     }
+
+
+@get("/readyz", sync_to_thread=True, tags=["operations"])
+def readyz(state: State) -> Response[dict[str, Any]]:
+    """Ready for traffic: the index is open and the database answers (503 says what is not)."""
+    checks: dict[str, str] = {}
+    try:
+        state.answerer.current()
+        checks["index"] = "ok"
+    except Exception as exc:
+        checks["index"] = str(exc) or type(exc).__name__
+    try:
+        with state.engine.connect() as db:
+            db.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    ready = all(v == "ok" for v in checks.values())
+    return Response(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
 
 
 @get("/", include_in_schema=False, sync_to_thread=False)
@@ -129,7 +153,17 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         outbox.stop()  # finishes the delivery in progress and one last pass
         engine.dispose()
 
-    handlers: list[Any] = [home, healthz, AskController, EventsController, PromptsController]
+    watch_outbox(outbox.depth)
+    answerer.live.on_switch(lambda _collection, _version: INDEX_SWITCHES.inc())
+    handlers: list[Any] = [
+        home,
+        healthz,
+        readyz,
+        MetricsController,
+        AskController,
+        EventsController,
+        PromptsController,
+    ]
     handlers += [TicketsController, AdminController]
     handlers.append(widget_js)
     handlers.append(widget_js_by_hash)
@@ -166,6 +200,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
             exclude=["^/api/", "^/widget", "^/demo"],  # public and bearer-token endpoints
         ),
         middleware=[
+            prometheus_config().middleware,
             ServerSideSessionConfig(
                 secure=settings.secure_cookies, samesite="strict", max_age=12 * 3600
             ).middleware,

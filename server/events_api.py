@@ -11,6 +11,7 @@ from litestar.params import Body
 
 from server.api import check_page_url
 from server.events import MAX_BATCH_BYTES, EventBatch, EventsAccepted, EventStore
+from server.metrics import EVENT_DUPLICATES, EVENTS
 from server.problems import decode_strictly
 
 
@@ -36,4 +37,7 @@ class EventsController(Controller):
         for number, item in enumerate(batch.events):
             check_page_url(item.page_url, f"events[{number}].page_url")
         store: EventStore = state.events
-        return await anyio.to_thread.run_sync(store.add, batch)
+        stored = await anyio.to_thread.run_sync(store.add, batch)
+        EVENTS.inc(stored.accepted)
+        EVENT_DUPLICATES.inc(stored.duplicates)
+        return stored

@@ -13,6 +13,7 @@ from litestar.params import Body
 
 from server.answering import Answerer, IndexNotReadyError
 from server.api import check_page_url
+from server.metrics import TICKETS
 from server.problems import decode_strictly, invalid
 from server.tickets import TicketCreated, TicketRequest, TicketStore
 
@@ -52,4 +53,6 @@ class TicketsController(Controller):
         created = await anyio.to_thread.run_sync(
             store.create, ticket, _article_tags(state.answerer)
         )
+        if not created.duplicate:
+            TICKETS.inc()
         return Response(created, status_code=200 if created.duplicate else 201)

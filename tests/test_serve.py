@@ -65,3 +65,76 @@ def test_unknown_path_is_problem_json(served: tuple[str, EmbeddedVersions]) -> N
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 404
+
+
+def metric(text: str, name: str) -> float:
+    """The value of one sample line of a Prometheus text page (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith(name + " ") or (line.startswith(name + "{") and "} " in line):
+            sample, value = line.rsplit(" ", 1)
+            if sample == name or sample.startswith(name + "{"):
+                return float(value)
+    return 0.0
+
+
+def test_ready_and_metrics_follow_what_the_server_does(
+    served: tuple[str, EmbeddedVersions],
+    small_kb: Path,
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    url, versions = served
+    ready = httpx.get(f"{url}/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "checks": {"index": "ok", "database": "ok"}}
+
+    answer = httpx.post(f"{url}/api/v1/ask", json={"question": "How do I reset my password?"})
+    status = answer.json()["status"]
+    event = {
+        "type": "widget_opened",
+        "id": "metrics-event-1",
+        "session_id": "s",
+        "visitor_id": "v",
+        "page_url": "/x",
+        "ts": 1,
+    }
+    for _ in range(2):  # the second time it is a duplicate
+        httpx.post(f"{url}/api/v1/events", json={"site": "acme", "events": [event]})
+    page = httpx.get(f"{url}/metrics")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
+    text = page.text
+    assert metric(text, f'frontdesk_answers_total{{status="{status}"}}') == 1
+    assert metric(text, "frontdesk_events_ingested_total") == 1
+    assert metric(text, "frontdesk_events_duplicate_total") == 1
+    assert "\nfrontdesk_outbox_depth 0.0" in text
+    ask_latency = [
+        line
+        for line in text.splitlines()
+        if line.startswith("frontdesk_request_duration_seconds_bucket")
+        and 'path="/api/v1/ask"' in line
+    ]
+    assert ask_latency, "no latency histogram for /api/v1/ask"
+
+    switches = metric(text, "frontdesk_index_switches_total")
+    write_article(
+        small_kb, "metrics.md", "id: metrics\ntitle: Metrics\nurl: /help/metrics", "Text.\n"
+    )
+    make_job(small_kb, versions, real_embedder).run()
+    httpx.get(f"{url}/healthz")  # the process notices the new version
+    after = httpx.get(f"{url}/metrics").text
+    assert metric(after, "frontdesk_index_switches_total") == switches + 1
+
+
+def test_not_ready_without_an_index_and_says_why(tmp_path: Path) -> None:
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+    from server.settings import Settings
+    from tests.fakes import FakeEmbedder
+
+    app = create_app(Settings(data_dir=tmp_path), embedder=FakeEmbedder())
+    with TestClient(app) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not ready" and body["checks"]["database"] == "ok"
+    assert "frontdesk ingest" in body["checks"]["index"]
