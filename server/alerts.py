@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from server.database import writer_lock
+from server.database import upsert_insert, writer_lock
 from server.insights import Scope, day_date, day_number, overview
 from server.notify import Notifier
 from server.settings import Settings
@@ -117,14 +115,13 @@ class AlertChecker:
         now = now or int(time.time() * 1000)
         today = day_number(datetime.fromtimestamp(now / 1000, UTC).date())
         fired = crossed(self.engine, self.thresholds, today)
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         new = 0
         if fired:
             with writer_lock(self.engine), self.engine.begin() as db:
                 for alert in fired:
                     new += len(
                         db.execute(
-                            insert(alerts)
+                            upsert_insert(self.engine, alerts)
                             .values(day=today, fired_at=now, **alert)
                             .on_conflict_do_nothing(index_elements=["kind", "day"])
                             .returning(alerts.c.id)

@@ -14,7 +14,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 
 from server.settings import Settings
@@ -51,6 +54,14 @@ def create_database_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def upsert_insert(engine: Engine, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """`INSERT` of the engine's dialect, which has `on_conflict_do_nothing` (SQLite and
+    PostgreSQL spell it alike)."""
+    if engine.dialect.name == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)
 
 
 _SQLITE_WRITER = threading.Lock()

@@ -15,9 +15,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from sqlalchemy import Engine, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from server.database import upsert_insert
 from server.schemas import PageUrl
 from server.tables import events
 
@@ -178,9 +177,10 @@ class EventStore:
                     "data": self._data(item),
                 },
             )
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         statement = (
-            insert(events).on_conflict_do_nothing(index_elements=["id"]).returning(events.c.id)
+            upsert_insert(self.engine, events)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(events.c.id)
         )
         with self.engine.begin() as connection:
             inserted = connection.execute(statement, list(rows.values())).all()

@@ -12,12 +12,10 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ingest.pages import page_path
 from server.daily_counts import day_of
-from server.database import writer_lock
+from server.database import upsert_insert, writer_lock
 from server.tables import events, prompt_exposures
 
 
@@ -60,12 +58,11 @@ class PromptExposures:
                     "ticket_ts": None,
                 },
             )
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         with writer_lock(self.engine), self.engine.begin() as db:
             rows = list(first.values())
             for start in range(0, len(rows), 1000):
                 db.execute(
-                    insert(prompt_exposures).on_conflict_do_nothing(
+                    upsert_insert(self.engine, prompt_exposures).on_conflict_do_nothing(
                         index_elements=["prompt_id", "visitor_id"]
                     ),
                     rows[start : start + 1000],

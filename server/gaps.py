@@ -24,12 +24,10 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ingest.pages import page_path
 from server.daily_counts import DAY_MS, day_of, normalize_question
-from server.database import writer_lock
+from server.database import upsert_insert, writer_lock
 from server.tables import events, gap_clusters, gap_questions
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
@@ -99,13 +97,12 @@ class GapFinder:
             }
         if not rows:
             return 0
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         new = 0
         with writer_lock(self.engine), self.engine.begin() as db:
             for chunk in _chunks(list(rows.values()), 1000):
                 new += len(
                     db.execute(
-                        insert(gap_questions)
+                        upsert_insert(self.engine, gap_questions)
                         .on_conflict_do_nothing(index_elements=["event_id"])
                         .returning(gap_questions.c.event_id),
                         chunk,

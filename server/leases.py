@@ -7,18 +7,16 @@ pass. A lease that runs out (its process died) is taken over by the next process
 from __future__ import annotations
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from server.database import upsert_insert
 from server.tables import job_state
 
 
 def take_lease(engine: Engine, job: str, owner: str, now: int, lease_ms: int) -> int | None:
     """Take the job's lease; the watermark it left, or None if another process holds it."""
-    insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
     with engine.begin() as db:
         db.execute(
-            insert(job_state)
+            upsert_insert(engine, job_state)
             .values(name=job, owner="", lease_until=0, watermark=0)
             .on_conflict_do_nothing(index_elements=["name"])
         )

@@ -19,9 +19,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from server.database import upsert_insert
 from server.events import EventId, Id, Site
 from server.schemas import PageContext, PageUrl
 from server.tables import events, outbox, tickets
@@ -206,10 +205,9 @@ class TicketStore:
             "context": context,
             "created_at": now,
         }
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         with self.engine.begin() as db:
             created = db.execute(
-                insert(tickets)
+                upsert_insert(self.engine, tickets)
                 .on_conflict_do_nothing(index_elements=["id"])
                 .returning(tickets.c.id),
                 row,
@@ -234,7 +232,7 @@ class TicketStore:
                     )
                 )
             db.execute(
-                insert(events).on_conflict_do_nothing(index_elements=["id"]),
+                upsert_insert(self.engine, events).on_conflict_do_nothing(index_elements=["id"]),
                 {
                     "id": f"ticket-{ticket_id}"[:64],
                     "site": request.site,
