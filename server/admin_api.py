@@ -15,6 +15,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import PathParameter, QueryParameter
@@ -26,6 +27,7 @@ from server import figures, insights
 from server.alerts import recent_alerts
 from server.deflections import OUTCOMES
 from server.figures import parse_scope
+from server.insights import Scope
 from server.problems import invalid
 from server.report import weekly_report
 from server.settings import Settings
@@ -163,10 +165,18 @@ def table_response(
     return Response(body)
 
 
+def scope_parameters(
+    state: State, start: Start = None, end: End = None, page: Page = None
+) -> Scope:
+    """The filters every figure takes: `start`, `end` and `page`."""
+    return parse_scope(state, start, end, page)
+
+
 class AdminController(Controller):
     path = "/api/v1/admin"
     tags = ("admin",)
     guards = (admin_token_guard,)
+    dependencies = {"filters": Provide(scope_parameters, sync_to_thread=True)}  # noqa: RUF012
 
     @get("/deflections", sync_to_thread=True)
     def deflection_log(
@@ -230,14 +240,12 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        start: Start = None,
-        end: End = None,
-        page: Page = None,
+        filters: NamedDependency[Scope],
         format: Format = "json",
     ) -> Response[Any]:
         """Deflection rate (confirmed / implied), tickets, resolution rate; per day and week.
         CSV: the days."""
-        view = figures.overview_view(state, parse_scope(state, start, end, page))
+        view = figures.overview_view(state, filters)
         return table_response(request, format, "overview", view, view["overview"].daily)
 
     @get("/pages", sync_to_thread=True)
@@ -245,16 +253,13 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        start: Start = None,
-        end: End = None,
-        page: Page = None,
+        filters: NamedDependency[Scope],
         format: Format = "json",
     ) -> Response[Any]:
         """Per page: questions, answers, deflections, tickets, helpful / not helpful."""
-        scope = parse_scope(state, start, end, page)
-        rows = insights.pages(state.engine, scope)
+        rows = insights.pages(state.engine, filters)
         return table_response(
-            request, format, "pages", {"scope": figures.scope_dict(scope), "pages": rows}, rows
+            request, format, "pages", {"scope": figures.scope_dict(filters), "pages": rows}, rows
         )
 
     @get("/articles", sync_to_thread=True)
@@ -262,13 +267,11 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        start: Start = None,
-        end: End = None,
-        page: Page = None,
+        filters: NamedDependency[Scope],
         format: Format = "json",
     ) -> Response[Any]:
         """Per article, and the ones that rarely help or are stale."""
-        view = figures.content_view(state, parse_scope(state, start, end, page))
+        view = figures.content_view(state, filters)
         body = {k: view[k] for k in ("scope", "articles", "rarely_helpful", "stale")}
         return table_response(request, format, "articles", body, view["articles"])
 
@@ -277,16 +280,17 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        start: Start = None,
-        end: End = None,
-        page: Page = None,
+        filters: NamedDependency[Scope],
         format: Format = "json",
     ) -> Response[Any]:
         """Per prompt, with the holdout comparison: ticket rates, difference, 95% CI, verdict."""
-        scope = parse_scope(state, start, end, page)
-        rows = insights.prompts(state.engine, scope, figures.known_prompts(state))
+        rows = insights.prompts(state.engine, filters, figures.known_prompts(state))
         return table_response(
-            request, format, "prompts", {"scope": figures.scope_dict(scope), "prompts": rows}, rows
+            request,
+            format,
+            "prompts",
+            {"scope": figures.scope_dict(filters), "prompts": rows},
+            rows,
         )
 
     @get("/questions", sync_to_thread=True)
@@ -294,19 +298,18 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        start: Start = None,
-        end: End = None,
-        page: Page = None,
+        filters: NamedDependency[Scope],
         format: Format = "json",
     ) -> Response[Any]:
         """The most asked questions (lower-cased), with counts."""
-        scope = parse_scope(state, start, end, page)
-        rows = [{"question": q, "count": n} for q, n in insights.top_questions(state.engine, scope)]
+        rows = [
+            {"question": q, "count": n} for q, n in insights.top_questions(state.engine, filters)
+        ]
         return table_response(
             request,
             format,
             "questions",
-            {"scope": figures.scope_dict(scope), "questions": rows},
+            {"scope": figures.scope_dict(filters), "questions": rows},
             rows,
         )
 
@@ -315,13 +318,11 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        start: Start = None,
-        end: End = None,
-        page: Page = None,
+        filters: NamedDependency[Scope],
         format: Format = "json",
     ) -> Response[Any]:
         """Knowledge-base gap clusters with counts, trend, questions, pages and a draft article."""
-        view = figures.gaps_view(state, parse_scope(state, start, end, page))
+        view = figures.gaps_view(state, filters)
         rows = [{k: v for k, v in asdict(c).items() if k != "days"} for c in view["clusters"]]
         body = {"scope": view["scope"], "clusters": rows, "by_page": view["by_page"]}
         return table_response(request, format, "gaps", body, rows)
@@ -331,40 +332,35 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        start: Start = None,
-        end: End = None,
-        page: Page = None,
+        filters: NamedDependency[Scope],
         format: Format = "json",
     ) -> Response[Any]:
         """Pages, categories and gap clusters far above their usual weekly level."""
-        scope = parse_scope(state, start, end, page)
-        found = insights.spikes(state.engine, scope)
-        body = {"scope": figures.scope_dict(scope), "spikes": found, "test": SPIKE_TEST}
+        found = insights.spikes(state.engine, filters)
+        body = {"scope": figures.scope_dict(filters), "spikes": found, "test": SPIKE_TEST}
         return table_response(request, format, "spikes", body, found)
 
     @get("/savings", sync_to_thread=True)
-    def savings(
-        self, state: State, start: Start = None, end: End = None, page: Page = None
-    ) -> dict[str, Any]:
+    def savings(self, state: State, filters: NamedDependency[Scope]) -> dict[str, Any]:
         """Tickets avoided, time and cost saved, and the backlog projection."""
-        scope = parse_scope(state, start, end, page)
-        return {"scope": figures.scope_dict(scope), "savings": figures.savings(state, scope)}
+        return {"scope": figures.scope_dict(filters), "savings": figures.savings(state, filters)}
 
     @get("/alerts", sync_to_thread=True)
     def alerts(
         self,
         request: Request[Any, Any, State],
         state: State,
-        start: Start = None,
-        end: End = None,
-        page: Page = None,
+        filters: NamedDependency[Scope],
         format: Format = "json",
     ) -> Response[Any]:
         """Alerts fired in the range."""
-        scope = parse_scope(state, start, end, page)
-        rows = [a for a in recent_alerts(state.engine, scope.first_day) if a.day <= scope.end]
+        rows = [a for a in recent_alerts(state.engine, filters.first_day) if a.day <= filters.end]
         return table_response(
-            request, format, "alerts", {"scope": figures.scope_dict(scope), "alerts": rows}, rows
+            request,
+            format,
+            "alerts",
+            {"scope": figures.scope_dict(filters), "alerts": rows},
+            rows,
         )
 
     @get("/report", sync_to_thread=True, media_type="text/markdown")
