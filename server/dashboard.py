@@ -24,7 +24,7 @@ from litestar.static_files import create_static_files_router
 from server import figures
 from server.figures import parse_scope, parse_week
 from server.insights import Scope, day_number
-from server.report import weekly_report
+from server.report import send_report, week_name, weekly_report
 from server.statistics_job import StatisticsJob
 from server.users import User, UserStore
 
@@ -216,7 +216,6 @@ class DashboardController(Controller):
             pages = parse_scope(request.app.state, None, None, page).pages
         except HTTPException as exc:
             error, page = exc.detail, None
-        iso = monday.isocalendar()
         notifier = request.app.state.statistics.reports.notifier
         return Template(
             "admin/report.html",
@@ -225,7 +224,7 @@ class DashboardController(Controller):
                 "user": user,
                 "nav": NAV,
                 "here": request.url.path,
-                "week": f"{iso.year}-W{iso.week:02d}",
+                "week": week_name(monday),
                 "previous": (monday - timedelta(days=7)).isoformat(),
                 "next": (monday + timedelta(days=7)).isoformat(),
                 "markdown": weekly_report(request.app.state.engine, monday, pages),
@@ -246,14 +245,12 @@ class DashboardController(Controller):
         if current_user(request) is None:
             return Redirect(LOGIN)
         monday = parse_week(week, datetime.now(UTC).date())
-        iso = monday.isocalendar()
         pages = parse_scope(request.app.state, None, None, page).pages
         return Response(
             weekly_report(request.app.state.engine, monday, pages),
             media_type="text/markdown; charset=utf-8",
             headers={
-                "Content-Disposition": f'attachment; filename="frontdesk-{iso.year}-W'
-                f'{iso.week:02d}.md"'
+                "Content-Disposition": f'attachment; filename="frontdesk-{week_name(monday)}.md"'
             },
         )
 
@@ -265,17 +262,10 @@ class DashboardController(Controller):
     ) -> Response[Any]:
         _require_admin(request)
         monday = parse_week(data.get("week"), datetime.now(UTC).date())
-        iso = monday.isocalendar()
-        name = f"{iso.year}-W{iso.week:02d}"
+        name = week_name(monday)
+        today = day_number(datetime.now(UTC).date())
         notifier = request.app.state.statistics.reports.notifier
-        text = weekly_report(request.app.state.engine, monday)
-        notifier.send(
-            "weekly_report",
-            f"Frontdesk weekly report {name}",
-            text,
-            {"week": name, "markdown": text},
-            f"report:{name}:manual:{day_number(datetime.now(UTC).date())}",
-        )
+        send_report(request.app.state.engine, notifier, monday, f"report:{name}:manual:{today}")
         return Redirect(f"/admin/report?week={name}&sent={name}", status_code=303)
 
     @post("/rebuild", status_code=303)

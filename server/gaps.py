@@ -33,6 +33,14 @@ from server.tables import events, gap_clusters, gap_questions
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 GAP_STATUSES = ("no_answer", "suggested")
 CLUSTER_BATCH = 2000
+QUESTION_COLUMNS = (
+    events.c.id,
+    events.c.session_id,
+    events.c.page_url,
+    events.c.route,
+    events.c.ts,
+    events.c.data,
+)
 
 
 class GapFinder:
@@ -45,14 +53,9 @@ class GapFinder:
         """Copy the gaps among the events received since then; returns how many were new."""
         with self.engine.connect() as db:
             asked = db.execute(
-                select(
-                    events.c.id,
-                    events.c.session_id,
-                    events.c.page_url,
-                    events.c.route,
-                    events.c.ts,
-                    events.c.data,
-                ).where(events.c.type == "question_asked", events.c.received_at >= received_since)
+                select(*QUESTION_COLUMNS).where(
+                    events.c.type == "question_asked", events.c.received_at >= received_since
+                )
             ).all()
             rejected = db.execute(
                 select(events.c.session_id, events.c.data).where(
@@ -69,14 +72,9 @@ class GapFinder:
             earlier: list[Any] = []
             for chunk in _chunks(sorted(sessions), 500):
                 earlier += db.execute(
-                    select(
-                        events.c.id,
-                        events.c.session_id,
-                        events.c.page_url,
-                        events.c.route,
-                        events.c.ts,
-                        events.c.data,
-                    ).where(events.c.type == "question_asked", events.c.session_id.in_(chunk))
+                    select(*QUESTION_COLUMNS).where(
+                        events.c.type == "question_asked", events.c.session_id.in_(chunk)
+                    )
                 ).all()
         rows: dict[str, dict[str, Any]] = {}
         for row in [*asked, *earlier]:

@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 
 from ingest.pages import compile_pattern
-from server.daily_counts import DAY_MS
 from server.gaps import GapCluster, cluster_titles, summarize
 from server.statistics import (
     HoldoutComparison,
@@ -224,6 +223,22 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def session_row(key: str, label: str, m: Mapping[str, int], **extra: Any) -> Row:
+    """An article's or prompt's row: its own counts and those of the sessions it was in."""
+    return Row(
+        key=key,
+        label=label,
+        questions=m.get("questions", 0),
+        answers=m.get("answers", 0),
+        deflections=m.get("deflected", 0),
+        tickets=m.get("ticket", 0),
+        helpful=m.get("helpful", 0),
+        not_helpful=m.get("not_helpful", 0),
+        helpfulness=helpfulness(m),
+        extra=extra,
+    )
+
+
 def pages(engine: Engine, scope: Scope) -> list[Row]:
     rows = [
         Row(
@@ -287,26 +302,18 @@ def articles(
             and then_help - now_help >= 0.15
         )
         rows.append(
-            Row(
-                key=article_id,
-                label=info.title if info else article_id,
-                questions=m.get("questions", 0),
-                answers=m.get("answers", 0),
-                deflections=m.get("deflected", 0),
-                tickets=m.get("ticket", 0),
-                helpful=m.get("helpful", 0),
-                not_helpful=m.get("not_helpful", 0),
-                helpfulness=helpfulness(m),
-                extra={
-                    "opened": m.get("opened", 0),
-                    "url": info.url if info else None,
-                    "updated": info.updated if info else None,
-                    "age_days": age,
-                    "helpfulness_recent": now_help,
-                    "helpfulness_before": then_help,
-                    "helpfulness_falling": falling,
-                    "in_index": info is not None,
-                },
+            session_row(
+                article_id,
+                info.title if info else article_id,
+                m,
+                opened=m.get("opened", 0),
+                url=info.url if info else None,
+                updated=info.updated if info else None,
+                age_days=age,
+                helpfulness_recent=now_help,
+                helpfulness_before=then_help,
+                helpfulness_falling=falling,
+                in_index=info is not None,
             )
         )
     return sorted(rows, key=lambda r: (-(r.answers + r.extra["opened"]), r.key))
@@ -371,17 +378,7 @@ def prompts(engine: Engine, scope: Scope, known: list[str]) -> list[PromptRow]:
         hold_n, hold_t = g.get("holdout", (0, 0))
         out.append(
             PromptRow(
-                row=Row(
-                    key=prompt_id,
-                    label=prompt_id,
-                    questions=m.get("questions", 0),
-                    answers=m.get("answers", 0),
-                    deflections=m.get("deflected", 0),
-                    tickets=m.get("ticket", 0),
-                    helpful=m.get("helpful", 0),
-                    not_helpful=m.get("not_helpful", 0),
-                    helpfulness=helpfulness(m),
-                ),
+                row=session_row(prompt_id, prompt_id, m),
                 eligible=m.get("eligible_shown", 0) + m.get("eligible_holdout", 0),
                 shown=m.get("shown", 0),
                 clicked=m.get("clicked", 0),
@@ -550,7 +547,3 @@ def savings(
         backlog_without=project_backlog(daily_without, capacity, projection_days),
         projection_days=projection_days,
     )
-
-
-def day_ms(day: int) -> int:
-    return day * DAY_MS

@@ -36,6 +36,25 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def week_name(monday: date) -> str:
+    """`2026-W47`: the ISO week of that Monday."""
+    iso = monday.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def send_report(engine: Engine, notifier: Notifier, monday: date, key: str) -> None:
+    """Send the week's report to the `notify_*` destinations; `key` makes a resend a no-op."""
+    text = weekly_report(engine, monday)
+    name = week_name(monday)
+    notifier.send(
+        "weekly_report",
+        f"Frontdesk weekly report {name}",
+        text,
+        {"week": name, "markdown": text},
+        key,
+    )
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
@@ -51,9 +70,8 @@ def weekly_report(engine: Engine, monday: date, pages: frozenset[str] | None = N
     scope = Scope(first, first + 6, None, pages)
     before = Scope(first - 7, first - 1, None, pages)
     now, then = overview(engine, scope), overview(engine, before)
-    iso = monday.isocalendar()
     lines = [
-        f"# Frontdesk weekly report: {iso.year}-W{iso.week:02d} "
+        f"# Frontdesk weekly report: {week_name(monday)} "
         f"({monday.isoformat()} to {(monday + timedelta(days=6)).isoformat()})",
         "",
         "| | this week | week before |",
@@ -126,16 +144,7 @@ class ReportSender:
             release_lease(self.engine, JOB, owner, sent)
             return None
         try:
-            text = weekly_report(self.engine, last_week)
-            iso = last_week.isocalendar()
-            name = f"{iso.year}-W{iso.week:02d}"
-            self.notifier.send(
-                "weekly_report",
-                f"Frontdesk weekly report {name}",
-                text,
-                {"week": name, "markdown": text},
-                f"report:{name}",
-            )
+            send_report(self.engine, self.notifier, last_week, f"report:{week_name(last_week)}")
         except Exception as exc:
             logger.warning("weekly report not sent: %s", exc)
             release_lease(self.engine, JOB, owner, sent)
