@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: help install run ingest check serve test lint format bench-ingest bench-ask bench-events bench-widget clean
+.PHONY: help install run ingest check serve test lint format bench-ingest bench-ask bench-events bench-widget bench-dashboard bench-load clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -18,10 +18,11 @@ help: ## List the targets
 WIDGET := widget/dist/widget.js
 WIDGET_SOURCES := $(wildcard widget/src/*.js widget/src/**/*.js)
 
-# Debian packages: node and npm build the widget; the tests run Chromium and PostgreSQL.
+# Debian packages: node and npm build the widget; the tests run Chromium, PostgreSQL and Redis.
 APT_NEEDS := $(if $(shell command -v npm),,nodejs npm)
 TEST_APT_NEEDS := $(if $(wildcard /usr/bin/chromium),,chromium) \
-	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
+	$(if $(wildcard /usr/bin/redis-server),,redis-server)
 
 $(STAMP): pyproject.toml
 	$(if $(APT_NEEDS),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_NEEDS))
@@ -80,6 +81,11 @@ bench-events: install ## Benchmark event ingestion (batches of 20) on SQLite and
 bench-widget: install ## Benchmark the widget's size, time to launcher and main-thread time in Chromium
 	$(if $(strip $(TEST_APT_NEEDS)),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(TEST_APT_NEEDS))
 	$(BIN)/python bench/widget_bench.py
+
+bench-load: install ## Widget traffic on 1 worker, 2 workers, and 2 workers on PostgreSQL + Redis + Chroma (uses wrk)
+	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+	command -v redis-server >/dev/null || (apt-get update -q && apt-get install -y -q redis-server)
+	$(BIN)/python bench/load_bench.py
 
 clean: ## Remove the local index, the built widget and caches (keeps .venv)
 	rm -rf .frontdesk .pytest_cache .mypy_cache .ruff_cache widget/dist test-artifacts

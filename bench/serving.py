@@ -15,10 +15,12 @@ import httpx
 BIN = Path(sys.executable).parent
 
 
-def serve(port: int, *, need_index: bool = True, **env: str) -> subprocess.Popen[bytes]:
+def serve(
+    port: int, *, need_index: bool = True, workers: int = 1, **env: str
+) -> subprocess.Popen[bytes]:
     """`frontdesk serve` on loopback with these FRONTDESK_* variables, once it answers."""
     process = subprocess.Popen(
-        [str(BIN / "frontdesk"), "serve", "--port", str(port)],
+        [str(BIN / "frontdesk"), "serve", "--port", str(port), "--workers", str(workers)],
         env={**os.environ, "FRONTDESK_LOG_LEVEL": "WARNING", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

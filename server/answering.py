@@ -9,7 +9,6 @@ both go through it, so what is measured is what is served.
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass
 
 from ingest.live import LiveIndex
@@ -18,6 +17,7 @@ from server.answers import answer_text, snippet
 from server.decision import Decider, Decision
 from server.knowledge import KnowledgeSnapshot
 from server.lexical import tokenize
+from server.logs import current_request_id
 from server.query_encoder import QueryEncoder, Vector
 from server.retrieval import Query, Retrieval, Retriever
 from server.schemas import Answer, AskResponse, SearchHit, Source
@@ -83,7 +83,7 @@ class Answerer:
     def _response(
         self, snapshot: KnowledgeSnapshot, question: str, retrieval: Retrieval, decision: Decision
     ) -> AskResponse:
-        request_id = uuid.uuid4().hex
+        request_id = current_request_id()
         if decision.status == "no_answer":
             return AskResponse("no_answer", None, [], request_id)
         sources = [

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from server.admission import admit
 from server.answering import Answerer, IndexNotReadyError
 from server.metrics import ANSWERS
-from server.problems import invalid
+from server.problems import invalid, problem_responses
 from server.schemas import (
+    PAGE_URL_PATTERN,
     ArticleSection,
     ArticleView,
     AskRequest,
@@ -31,7 +33,10 @@ def check_page_url(value: str | None, field: str = "page_url") -> None:
         return
     if any(ch.isspace() for ch in value) or not value:
         raise invalid(field, "must be a URL or a path without spaces")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 host: http://[::1/
+        raise invalid(field, "is not a valid URL") from None
     if parts.scheme:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise invalid(field, "must be an http(s) URL or a path starting with '/'")
@@ -57,8 +62,10 @@ class AskController(Controller):
     path = "/api/v1"
     tags = ("answers",)
 
-    @post("/ask", status_code=200)
-    async def ask(self, data: JSONBody[AskRequest], state: State) -> AskResponse:
+    @post("/ask", status_code=200, responses=problem_responses(400, 403, 429, 503))
+    async def ask(
+        self, data: JSONBody[AskRequest], request: Request[Any, Any, State], state: State
+    ) -> AskResponse:
         """Answer a question from the knowledge base, aware of the page it was asked on."""
         question = data.question.strip()
         if not question:
@@ -66,6 +73,7 @@ class AskController(Controller):
         check_page_url(data.page_url)
         if data.page is not None:
             check_page_url(data.page.url, "page.url")
+        await admit(request, "ask", data.site, data.visitor_id)
         answerer = _answerer(state)
         vector = await answerer.encoder.encode(question)
         try:
@@ -82,7 +90,11 @@ class AskController(Controller):
         ANSWERS.labels(outcome.response.status).inc()
         return outcome.response
 
-    @get("/articles/{article_id:str}", sync_to_thread=True)
+    @get(
+        "/articles/{article_id:str}",
+        sync_to_thread=True,
+        responses=problem_responses(400, 404, 503),
+    )
     def article(
         self,
         article_id: Annotated[str, PathParameter(max_length=128, description="The article id.")],
@@ -107,7 +119,7 @@ class AskController(Controller):
             sections=[ArticleSection(s.title, s.anchor, s.level) for s in info.sections],
         )
 
-    @get("/search", sync_to_thread=True)
+    @get("/search", sync_to_thread=True, responses=problem_responses(400, 503))
     def search(
         self,
         state: State,
@@ -115,7 +127,9 @@ class AskController(Controller):
             str,
             QueryParameter(min_length=1, max_length=200, description="What the user typed so far."),
         ],
-        page_url: Annotated[str | None, QueryParameter(max_length=2048)] = None,
+        page_url: Annotated[
+            str | None, QueryParameter(max_length=2048, pattern=PAGE_URL_PATTERN)
+        ] = None,
         locale: Annotated[
             str | None, QueryParameter(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
         ] = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from litestar.datastructures import State
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.stores.file import FileStore
@@ -21,6 +23,7 @@ from sqlalchemy import text
 
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
 from server.admin_api import AdminController
+from server.admission import Admission
 from server.answering import Answerer
 from server.api import AskController
 from server.dashboard import DashboardController, dashboard_router
@@ -30,7 +33,9 @@ from server.demo import demo_router
 from server.events import EventStore
 from server.events_api import EventsController
 from server.index import open_live_index
-from server.metrics import INDEX_SWITCHES, MetricsController, prometheus_config, watch_outbox
+from server.job_locks import job_locks
+from server.logs import configure_logging, request_ids
+from server.metrics import INDEX_SWITCHES, metrics, prometheus_config
 from server.outbox import OutboxWorker, destinations
 from server.problems import problem_details_plugin
 from server.prompts_api import LivePrompts, PromptsController
@@ -38,7 +43,8 @@ from server.query_encoder import QueryEncoder
 from server.redaction import Redactor
 from server.retrieval import Retriever
 from server.secret_key import secret_key
-from server.settings import Settings
+from server.settings import Settings, load_settings
+from server.shared_cache import SharedVectors
 from server.statistics_job import build_statistics_job
 from server.tickets import TicketRules, TicketStore
 from server.tickets_api import TicketsController
@@ -52,7 +58,7 @@ logger = logging.getLogger(__name__)
 
 @get("/healthz", sync_to_thread=True, tags=["operations"])
 def healthz(state: State) -> dict[str, Any]:
-    """Alive, and which index version this process serves."""
+    """Alive, and which index version this process (`pid`) serves."""
     live = state.answerer.live
     prompts: LivePrompts = state.prompts
     current = prompts.current()
@@ -66,11 +72,17 @@ def healthz(state: State) -> dict[str, Any]:
         collection = live.collection()
     except Exception as exc:  # the index is unreadable: still alive, say why
         logger.exception("index unreadable")
-        return {"status": "ok", "index": {"error": str(exc)}, "prompts": prompt_status}
+        return {
+            "status": "ok",
+            "pid": os.getpid(),
+            "index": {"error": str(exc)},
+            "prompts": prompt_status,
+        }
     if collection is None:
-        return {"status": "ok", "index": None, "prompts": prompt_status}
+        return {"status": "ok", "pid": os.getpid(), "index": None, "prompts": prompt_status}
     return {
         "status": "ok",
+        "pid": os.getpid(),
         "index": {
             "version": live.version,
             "chunks": collection.count(),
@@ -80,9 +92,19 @@ def healthz(state: State) -> dict[str, Any]:
     }
 
 
-@get("/readyz", sync_to_thread=True, tags=["operations"])
+@get(
+    "/readyz",
+    sync_to_thread=True,
+    tags=["operations"],
+    responses={
+        503: ResponseSpec(
+            data_container=dict[str, Any],
+            description="Not ready: `checks` says which of index, database and Redis is not",
+        )
+    },
+)
 def readyz(state: State) -> Response[dict[str, Any]]:
-    """Ready for traffic: the index is open and the database answers (503 says what is not)."""
+    """Ready for traffic: the index is open, the database and Redis answer (503 says which not)."""
     checks: dict[str, str] = {}
     try:
         state.answerer.current()
@@ -95,6 +117,12 @@ def readyz(state: State) -> Response[dict[str, Any]]:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if state.settings.redis_url:
+        try:
+            state.redis_check()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = str(exc) or type(exc).__name__
     ready = all(v == "ok" for v in checks.values())
     return Response(
         {"status": "ready" if ready else "not ready", "checks": checks},
@@ -115,9 +143,16 @@ def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:
 def build_answerer(settings: Settings, embedder: Embedder | None = None) -> Answerer:
     """Everything `/ask` needs, from the settings (tests may pass their own embedder)."""
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
+    shared = None
+    if settings.redis_url:
+        shared = SharedVectors.connect(
+            settings.redis_url, embedder.model_id, settings.query_cache_ttl_seconds
+        )
     return Answerer(
         live=open_live_index(settings),
-        encoder=QueryEncoder(embedder, settings.query_cache_size, settings.query_batch_size),
+        encoder=QueryEncoder(
+            embedder, settings.query_cache_size, settings.query_batch_size, shared
+        ),
         retriever=Retriever(settings.default_locale, settings.page_boost),
         decider=Decider(settings.answer_threshold, settings.suggest_threshold),
     )
@@ -127,8 +162,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
     answerer = build_answerer(settings, embedder)
     engine = create_database_engine(settings)
     targets = destinations(settings)
-    outbox = OutboxWorker(engine, targets)
-    statistics = build_statistics_job(settings, engine, answerer.encoder.encode_now)
+    locks = job_locks(settings.redis_url)
+    outbox = OutboxWorker(engine, targets, locks=locks)
+    statistics = build_statistics_job(settings, engine, answerer.encoder.encode_now, locks)
+    admission = Admission(
+        settings.site_origins,
+        settings.rate_limits_per_visitor,
+        settings.rate_limits_per_site,
+        settings.redis_url,
+    )
     tickets = TicketStore(
         engine,
         TicketRules(settings.ticket_categories, settings.ticket_priorities, settings.site_secrets),
@@ -146,20 +188,22 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         except Exception as exc:
             logger.warning("not ready yet: %s", exc)
 
-    def stop() -> None:
+    async def stop() -> None:
+        # uvicorn has let the requests in flight finish (FRONTDESK_SHUTDOWN_GRACE_SECONDS)
         answerer.encoder.close()
         answerer.live.close()
         statistics.stop()
         outbox.stop()  # finishes the delivery in progress and one last pass
+        locks.close()
+        await admission.close()
         engine.dispose()
 
-    watch_outbox(outbox.depth)
     answerer.live.on_switch(lambda _collection, _version: INDEX_SWITCHES.inc())
     handlers: list[Any] = [
         home,
         healthz,
         readyz,
-        MetricsController,
+        metrics,
         AskController,
         EventsController,
         PromptsController,
@@ -187,11 +231,18 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
                 "users": UserStore(engine),
                 "widget": WidgetAsset(),
                 "prompts": LivePrompts(settings.prompts_file),
+                "admission": admission,
+                "redis_check": locks.ping,
             }
         ),
         plugins=[problem_details_plugin()],
+        logging_config=None,  # server.logs configures logging, once per process
         # the widget calls the API from the host product's origin; no cookies are involved
-        cors_config=CORSConfig(allow_origins=["*"], allow_methods=["GET", "POST"], max_age=86400),
+        cors_config=CORSConfig(
+            allow_origins=sorted(admission.all_origins) or ["*"],
+            allow_methods=["GET", "POST"],
+            max_age=86400,
+        ),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         csrf_config=CSRFConfig(
             secret=secret_key(settings),
@@ -200,6 +251,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
             exclude=["^/api/", "^/widget", "^/demo"],  # public and bearer-token endpoints
         ),
         middleware=[
+            request_ids,
             prometheus_config().middleware,
             ServerSideSessionConfig(
                 secure=settings.secure_cookies, samesite="strict", max_age=12 * 3600
@@ -214,3 +266,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         on_startup=[start],
         on_shutdown=[stop],
     )
+
+
+def app_from_environment() -> Litestar:
+    """The app `frontdesk serve` runs in each worker process: settings from the environment."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

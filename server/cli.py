@@ -255,20 +255,42 @@ def evaluate_questions(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address (default: FRONTDESK_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: FRONTDESK_PORT).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Server processes on the one port (default: FRONTDESK_WORKERS)."),
+    ] = None,
 ) -> None:
-    """Serve the API, the widget (/widget.js) and the demo product (/demo/)."""
+    """Serve the API, the widget (/widget.js), the dashboard (/admin) and the demo (/demo/)."""
     import uvicorn
 
-    from server.app import create_app
+    from server.logs import configure_logging
 
-    settings = _settings(host=host, port=port)
-    logging.getLogger().setLevel(settings.log_level)
+    settings = _settings(host=host, port=port, workers=workers)
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.workers > 1:
+        _share_metrics_between_workers(settings.data_dir)
     uvicorn.run(
-        create_app(settings),
+        "server.app:app_from_environment",
+        factory=True,
         host=settings.host,
         port=settings.port,
+        workers=settings.workers,
+        log_config=None,  # configure_logging's handler, in every worker too
         log_level=settings.log_level.lower(),
+        access_log=False,  # server.logs writes the access lines, with request ids
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
+
+
+def _share_metrics_between_workers(data_dir: Path) -> None:
+    """Each worker writes its Prometheus counters here; a scrape of any worker sums them."""
+    import os
+    import shutil
+
+    folder = data_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 admin_app = typer.Typer(help="Dashboard users and statistics.", no_args_is_help=True)

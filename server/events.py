@@ -17,7 +17,7 @@ import msgspec
 from sqlalchemy import Engine, func, select
 
 from server.database import upsert_insert
-from server.schemas import PageUrl
+from server.schemas import PageUrl, Site
 from server.tables import events
 
 MAX_BATCH_EVENTS = 100
@@ -25,7 +25,6 @@ MAX_BATCH_BYTES = 64 * 1024
 
 EventId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
-Site = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 Text = Annotated[str, msgspec.Meta(max_length=2048)]
 

@@ -9,17 +9,23 @@ from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.params import Body
 
+from server.admission import admit
 from server.api import check_page_url
 from server.events import MAX_BATCH_BYTES, EventBatch, EventsAccepted, EventStore
 from server.metrics import EVENT_DUPLICATES, EVENTS
-from server.problems import decode_strictly
+from server.problems import decode_strictly, problem_responses
 
 
 class EventsController(Controller):
     path = "/api/v1"
     tags = ("events",)
 
-    @post("/events", status_code=200, request_max_body_size=MAX_BATCH_BYTES)
+    @post(
+        "/events",
+        status_code=200,
+        request_max_body_size=MAX_BATCH_BYTES,
+        responses=problem_responses(400, 403, 413, 429),
+    )
     async def add_events(
         self,
         data: Annotated[
@@ -36,6 +42,8 @@ class EventsController(Controller):
         batch = decode_strictly(await request.body(), EventBatch)
         for number, item in enumerate(batch.events):
             check_page_url(item.page_url, f"events[{number}].page_url")
+        visitor = batch.events[0].visitor_id if batch.events else None
+        await admit(request, "events", batch.site, visitor)
         store: EventStore = state.events
         stored = await anyio.to_thread.run_sync(store.add, batch)
         EVENTS.inc(stored.accepted)

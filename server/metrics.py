@@ -3,15 +3,30 @@
 Request counts and latency histograms per route come from Litestar's Prometheus
 middleware (`frontdesk_requests_total`, `frontdesk_request_duration_seconds`, labelled
 with the route's path template, method and status). The counters below are the product's
-own; the outbox depth and the index version are read when Prometheus scrapes.
+own; the outbox depth is read from the database when Prometheus scrapes.
+
+With several worker processes (`frontdesk serve --workers N`), every process writes its
+counters to `PROMETHEUS_MULTIPROC_DIR` and a scrape of any of them sums all of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
 
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
-from prometheus_client import Counter, Gauge
+from litestar import Response, get
+from litestar.datastructures import State
+from litestar.plugins.prometheus import PrometheusConfig
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+    multiprocess,
+)
+
+from server.outbox import OutboxWorker
 
 ANSWERS = Counter("frontdesk_answers", "Answers given by /ask, by status.", ["status"])
 EVENTS = Counter("frontdesk_events_ingested", "Widget events stored (duplicates not counted).")
@@ -20,17 +35,26 @@ TICKETS = Counter("frontdesk_tickets_created", "Handoff tickets created.")
 INDEX_SWITCHES = Counter(
     "frontdesk_index_switches", "Index versions this process switched to (one per ingest run)."
 )
-OUTBOX_DEPTH = Gauge("frontdesk_outbox_depth", "Ticket deliveries not yet done.")
 
 
-def watch_outbox(depth: Callable[[], int]) -> None:
-    """Read the outbox depth from the database at each scrape."""
-    OUTBOX_DEPTH.set_function(lambda: float(depth()))
+def _process_counters() -> CollectorRegistry:
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
 
 
-class MetricsController(PrometheusController):
-    path = "/metrics"
-    include_in_schema = False
+@get("/metrics", sync_to_thread=True, include_in_schema=False)
+def metrics(state: State) -> Response[bytes]:
+    """Every process's counters, and the outbox depth as the database has it now."""
+    outbox: OutboxWorker = state.outbox
+    now = CollectorRegistry()
+    Gauge("frontdesk_outbox_depth", "Ticket deliveries not yet done.", registry=now).set(
+        outbox.depth()
+    )
+    body = generate_latest(_process_counters()) + generate_latest(now)
+    return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def prometheus_config() -> PrometheusConfig:

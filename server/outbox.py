@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import Engine, and_, func, select, update
 
+from server.job_locks import JobLocks
 from server.settings import Settings
 from server.tables import outbox, tickets
 
@@ -180,9 +181,16 @@ def backoff_seconds(attempts: int) -> float:
 class OutboxWorker:
     """Delivers due outbox rows until stopped; `run_once` is one pass (tests call it)."""
 
-    def __init__(self, engine: Engine, targets: Mapping[str, Destination], poll_s: float = 0.5):
+    def __init__(
+        self,
+        engine: Engine,
+        targets: Mapping[str, Destination],
+        poll_s: float = 0.5,
+        locks: JobLocks | None = None,
+    ):
         self.engine = engine
         self.targets = dict(targets)
+        self.locks = locks or JobLocks()
         self.poll_s = poll_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -201,12 +209,17 @@ class OutboxWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # a database hiccup: log and try again on the next tick
-                logger.exception("outbox pass failed")
+            self._pass()
             self._stop.wait(self.poll_s)
-        self.run_once()  # flush what became due while stopping
+        self._pass(wait=5)  # flush what became due while stopping, after another's pass
+
+    def _pass(self, wait: float = 0) -> None:
+        try:
+            with self.locks.hold("outbox", wait) as mine:
+                if mine:
+                    self.run_once()
+        except Exception:  # a database hiccup: log and try again on the next tick
+            logger.exception("outbox pass failed")
 
     def depth(self) -> int:
         with self.engine.connect() as db:

@@ -12,11 +12,14 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
+from server.admission import Admission
 from server.api import check_page_url
-from server.problems import invalid
+from server.problems import invalid, problem_responses
 from server.prompts import Limits, Prompt, PromptsError, PromptSet, parse_prompts
+from server.schemas import PAGE_URL_PATTERN
 
 logger = logging.getLogger(__name__)
 
@@ -98,13 +101,22 @@ class PromptsController(Controller):
     path = "/api/v1"
     tags = ("prompts",)
 
-    @get("/prompts", sync_to_thread=False)
+    @get(
+        "/prompts",
+        sync_to_thread=False,
+        responses={
+            200: ResponseSpec(PromptsResponse, description="The prompts for the page"),
+            304: ResponseSpec(None, description="Unchanged since the ETag in `If-None-Match`"),
+            **problem_responses(400, 403),
+        },
+    )
     def prompts(
         self,
         request: Request[Any, Any, State],
         state: State,
         url: Annotated[
-            str | None, QueryParameter(max_length=2048, description="The page URL.")
+            str | None,
+            QueryParameter(max_length=2048, pattern=PAGE_URL_PATTERN, description="The page URL."),
         ] = None,
         route: Annotated[
             str | None,
@@ -118,6 +130,8 @@ class PromptsController(Controller):
         if url is None and route is None:
             raise invalid("url", "give the page's url, its route, or both")
         check_page_url(url, "url")
+        admission: Admission = state.admission
+        admission.check_any_origin(request.headers.get("origin"))
         live: LivePrompts = state.prompts
         current = live.current()
         chosen = current.prompts_for(url, route, locale, datetime.now(UTC).date())

@@ -4,7 +4,8 @@ One worker thread owns the model. Requests put their question in a queue and
 await a future; whenever the worker is free it takes everything waiting (up to
 ``max_batch``) and embeds it in one model call. A lone request is embedded at
 once; under load, concurrent requests share model calls. Repeated questions,
-the norm in support, are answered from an LRU cache without touching the model.
+the norm in support, are answered from an LRU cache without touching the model, and,
+with Redis, from the cache all server processes share.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from ingest.embedding import Embedder, use_threads
+from server.shared_cache import SharedVectors
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +39,15 @@ class _Pending:
 
 
 class QueryEncoder:
-    def __init__(self, embedder: Embedder, cache_size: int = 10_000, max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        cache_size: int = 10_000,
+        max_batch: int = 64,
+        shared: SharedVectors | None = None,
+    ) -> None:
         self._embedder = embedder
+        self._shared = shared
         self._cache_size = cache_size
         self._max_batch = max_batch
         self._cache: OrderedDict[str, Vector] = OrderedDict()
@@ -49,6 +58,7 @@ class QueryEncoder:
         self._worker: threading.Thread | None = None
         self.model_calls = 0
         self.cache_hits = 0
+        self.shared_hits = 0
         self._cores = os.cpu_count() or 1
 
     def start(self) -> None:
@@ -62,6 +72,8 @@ class QueryEncoder:
             self._wakeup.notify_all()
         if self._worker is not None:
             self._worker.join(timeout=10)
+        if self._shared is not None:
+            self._shared.close()
 
     def cached(self, text: str) -> Vector | None:
         key = cache_key(text)
@@ -93,14 +105,22 @@ class QueryEncoder:
             found = {k: self._cache[k] for k in keys if k in self._cache}
         missing = sorted(set(keys) - set(found))
         if missing:
-            vectors = self._embed(missing)
-            self._store(missing, vectors)
-            found.update(zip(missing, vectors, strict=True))
+            found.update(self._embed(missing))
         return [found[k] for k in keys]
 
-    def _embed(self, keys: list[str]) -> list[Vector]:
-        self.model_calls += 1
-        return [tuple(v) for v in self._embedder.embed(keys)]
+    def _embed(self, keys: list[str]) -> dict[str, Vector]:
+        """Vectors for questions not in this process's cache: the shared cache, then the model."""
+        vectors = self._shared.get_many(keys) if self._shared is not None else {}
+        self.shared_hits += len(vectors)
+        missing = [k for k in keys if k not in vectors]
+        if missing:
+            self.model_calls += 1
+            embedded = dict(zip(missing, map(tuple, self._embedder.embed(missing)), strict=True))
+            if self._shared is not None:
+                self._shared.put_many(embedded)
+            vectors.update(embedded)
+        self._store(keys, [vectors[k] for k in keys])
+        return vectors
 
     def _store(self, keys: list[str], vectors: list[Vector]) -> None:
         if self._cache_size == 0:
@@ -126,13 +146,12 @@ class QueryEncoder:
             keys = list(dict.fromkeys(p.key for p in batch))
             use_threads(1 if len(keys) <= SMALL_BATCH else self._cores)
             try:
-                vectors = dict(zip(keys, self._embed(keys), strict=True))
+                vectors = self._embed(keys)
             except Exception as exc:
                 logger.exception("embedding questions failed batch=%d", len(batch))
                 for pending in batch:
                     pending.loop.call_soon_threadsafe(_fail, pending.future, exc)
                 continue
-            self._store(keys, [vectors[k] for k in keys])
             for pending in batch:
                 pending.loop.call_soon_threadsafe(_resolve, pending.future, vectors[pending.key])
 

@@ -9,10 +9,12 @@ import msgspec
 Question = Annotated[
     str, msgspec.Meta(min_length=1, max_length=1000, description="What the user asked.")
 ]
+PAGE_URL_PATTERN = r"^(/|https?://[^/?#\s]+)\S*$"
 PageUrl = Annotated[
     str,
     msgspec.Meta(
         max_length=2048,
+        pattern=PAGE_URL_PATTERN,
         description="The page the user is on: an absolute http(s) URL or a path starting with '/'.",
     ),
 ]
@@ -24,6 +26,12 @@ Locale = Annotated[
     ),
 ]
 SessionId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+Site = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="The site key the widget was embedded with."
+    ),
+]
 Status = Literal["answered", "suggested", "no_answer"]
 
 
@@ -52,6 +60,7 @@ class PageContext(msgspec.Struct, forbid_unknown_fields=True):
 class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
     question: Question
     page_url: PageUrl | None = None
+    site: Site | None = None
     locale: Locale | None = None
     session_id: SessionId | None = None
     visitor_id: SessionId | None = None

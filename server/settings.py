@@ -374,6 +374,60 @@ class Settings(BaseSettings):
         json_schema_extra=_group("server"),
     )
 
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`json`: one JSON object per log line, with the request id "
+        "(for log collectors); `text`: for people.",
+        json_schema_extra=_group("server"),
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes `frontdesk serve` starts on the one port "
+        "(share the stores below when more than one).",
+        json_schema_extra=_group("scale"),
+    )
+    shutdown_grace_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="On SIGTERM: how long to let requests in flight finish before the "
+        "outbox is flushed and the process exits.",
+        json_schema_extra=_group("scale"),
+    )
+    redis_url: str = Field(
+        "",
+        description="Empty: rate limits, the query-embedding cache and the scheduled jobs' "
+        "locks stay in the process. `redis://host:6379/0`: shared by every process.",
+        json_schema_extra=_group("scale"),
+    )
+    query_cache_ttl_seconds: int = Field(
+        7 * 24 * 3600,
+        ge=60,
+        description="How long a question's embedding stays in the shared Redis cache.",
+        json_schema_extra=_group("scale"),
+    )
+    site_origins: dict[str, list[str]] = Field(
+        {},
+        description="Origins allowed per site (JSON, site → origins), e.g. "
+        '`{"acme": ["https://app.acme.com"]}`. Empty: any site, any origin. Set: '
+        "`/ask`, `/events`, `/tickets` and `/prompts` answer 403 to other sites and origins.",
+        json_schema_extra=_group("scale"),
+    )
+    rate_limits_per_visitor: dict[Literal["ask", "events", "tickets"], str] = Field(
+        {"ask": "30/minute", "events": "120/minute", "tickets": "5/minute"},
+        description="Requests per visitor (their visitor id, else their address) and site, "
+        'per endpoint (JSON, e.g. `{"ask": "30/minute;300/day"}`); 429 beyond. '
+        "An endpoint left out is not limited.",
+        json_schema_extra=_group("scale"),
+    )
+    rate_limits_per_site: dict[Literal["ask", "events", "tickets"], str] = Field(
+        {},
+        description="Requests per site, all its visitors together, per endpoint (JSON, "
+        'e.g. `{"ask": "3000/minute"}`); 429 beyond. Empty: no site-wide limit.',
+        json_schema_extra=_group("scale"),
+    )
+
     @field_validator("chroma_url")
     @classmethod
     def _chroma_url_is_http(cls, value: str) -> str:
@@ -428,6 +482,42 @@ class Settings(BaseSettings):
         elif CONFIG_FILE_VARIABLE in os.environ:
             raise SettingsError(f"{CONFIG_FILE_VARIABLE}={config_file}: no such file")
         return tuple(sources)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_redis(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"rediss?://", value):
+            raise ValueError("must be empty or look like redis://host:6379/0")
+        return value
+
+    @field_validator("rate_limits_per_visitor", "rate_limits_per_site")
+    @classmethod
+    def _rate_limits_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        from limits import parse_many
+
+        for endpoint, limit in value.items():
+            try:
+                parse_many(limit)
+            except ValueError:
+                raise ValueError(
+                    f"{endpoint}: {limit!r} is not a rate limit like '30/minute' or "
+                    "'30/minute;300/day'"
+                ) from None
+        return value
+
+    @field_validator("site_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for site, origins in value.items():
+            if not re.fullmatch(r"[\w.-]{1,64}", site):
+                raise ValueError(f"site {site!r}: use letters, digits, '.', '-' or '_'")
+            for origin in origins:
+                if not re.fullmatch(r"https?://[^\s/]+", origin):
+                    raise ValueError(
+                        f"{site}: {origin!r} is not an origin like https://app.example.com"
+                    )
+        return {site: [o.lower() for o in origins] for site, origins in value.items()}
 
     @field_validator("database_url")
     @classmethod

@@ -26,6 +26,7 @@ from server.database import writer_lock
 from server.deflections import DeflectionLog
 from server.exposures import PromptExposures
 from server.gaps import Embed, GapFinder
+from server.job_locks import JobLocks
 from server.leases import release_lease, take_lease
 from server.notify import Notifier
 from server.report import ReportSender
@@ -46,6 +47,7 @@ class StatisticsJob:
         alerts: AlertChecker,
         reports: ReportSender,
         interval_s: float = 30,
+        locks: JobLocks | None = None,
     ) -> None:
         self.engine = engine
         self.deflection_log = deflection_log
@@ -55,6 +57,7 @@ class StatisticsJob:
         self.alerts = alerts
         self.reports = reports
         self.interval_s = interval_s
+        self.locks = locks or JobLocks()
         self.owner = uuid.uuid4().hex
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -109,12 +112,16 @@ class StatisticsJob:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                self.run_once()
+                with self.locks.hold(JOB) as mine:
+                    if mine:
+                        self.run_once()
             except Exception:
                 logger.exception("statistics pass failed")
 
 
-def build_statistics_job(settings: Settings, engine: Engine, embed: Embed) -> StatisticsJob:
+def build_statistics_job(
+    settings: Settings, engine: Engine, embed: Embed, locks: JobLocks | None = None
+) -> StatisticsJob:
     """The job as the settings describe it; `embed` turns gap questions into vectors."""
     notifier = Notifier.from_settings(settings)
     return StatisticsJob(
@@ -123,4 +130,5 @@ def build_statistics_job(settings: Settings, engine: Engine, embed: Embed) -> St
         GapFinder(engine, embed, settings.gap_similarity),
         AlertChecker(engine, Thresholds.from_settings(settings), notifier),
         ReportSender(engine, notifier),
+        locks=locks,
     )

@@ -21,8 +21,8 @@ import msgspec
 from sqlalchemy import Engine, select
 
 from server.database import upsert_insert
-from server.events import EventId, Id, Site
-from server.schemas import PageContext, PageUrl
+from server.events import EventId, Id
+from server.schemas import PageContext, PageUrl, Site
 from server.tables import events, outbox, tickets
 
 RuleLevel = Literal["critical", "high", "medium"]
@@ -35,7 +35,16 @@ class TicketUser(msgspec.Struct, forbid_unknown_fields=True):
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
     name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    signature: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+    signature: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=128,
+                description="HMAC-SHA256 of `id` with the site's secret, in hex.",
+            ),
+        ]
+        | None
+    ) = None
     traits: dict[str, str | int | float | bool] = msgspec.field(default_factory=dict)
 
 
@@ -112,7 +121,8 @@ class TicketRules:
         if not secret or user is None or not user.signature:
             return False
         expected = hmac.new(secret.encode(), user.id.encode(), hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, user.signature.lower())
+        # bytes: a signature in any characters is simply not the right one
+        return hmac.compare_digest(expected.encode(), user.signature.lower().encode())
 
 
 def session_context(engine: Engine, session_id: str) -> dict[str, Any]:

@@ -9,12 +9,14 @@ import anyio.to_thread
 from email_validator import EmailNotValidError, validate_email
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 
+from server.admission import admit
 from server.answering import Answerer, IndexNotReadyError
 from server.api import check_page_url
 from server.metrics import TICKETS
-from server.problems import decode_strictly, invalid
+from server.problems import decode_strictly, invalid, problem_responses
 from server.tickets import TicketCreated, TicketRequest, TicketStore
 
 
@@ -30,7 +32,14 @@ class TicketsController(Controller):
     path = "/api/v1"
     tags = ("tickets",)
 
-    @post("/tickets", request_max_body_size=256 * 1024)
+    @post(
+        "/tickets",
+        request_max_body_size=256 * 1024,
+        responses={
+            200: ResponseSpec(TicketCreated, description="A retry: the ticket with this id"),
+            **problem_responses(400, 403, 413, 429),
+        },
+    )
     async def create_ticket(
         self,
         data: Annotated[
@@ -49,6 +58,7 @@ class TicketsController(Controller):
         if not ticket.message.strip():
             raise invalid("message", "must not be empty")
         check_page_url(ticket.page_url)
+        await admit(request, "tickets", ticket.site, ticket.visitor_id)
         store: TicketStore = state.tickets
         created = await anyio.to_thread.run_sync(
             store.create, ticket, _article_tags(state.answerer)

@@ -88,6 +88,7 @@ def test_german_question_gets_the_german_article(client: Client) -> None:
         ({"question": 42}, "question"),
         ({"question": "hi", "page_url": "not a url"}, "page_url"),
         ({"question": "hi", "page_url": "javascript:alert(1)"}, "page_url"),
+        ({"question": "hi", "page_url": "http://[::1/settings"}, "page_url"),
         ({"question": "hi", "page_url": 7}, "page_url"),
         ({"question": "hi", "locale": "english!"}, "locale"),
         ({"question": "hi", "session_id": "has spaces"}, "session_id"),
@@ -140,6 +141,9 @@ def test_type_ahead_validates_its_query(client: Client) -> None:
     assert client.get("/api/v1/search", params={"q": ""}).status_code == 400
     response = client.get("/api/v1/search", params={"q": "x", "page_url": "no spaces allowed"})
     assert response.status_code == 400 and response.json()["detail"].startswith("page_url: ")
+    unparsable = client.get("/api/v1/search", params={"q": "x", "page_url": "http://[::1/x"})
+    assert unparsable.status_code == 400, unparsable.text
+    assert unparsable.json()["detail"].startswith("page_url: ")
 
 
 def test_openapi_schema_describes_the_api(client: Client) -> None:

@@ -203,6 +203,7 @@ def test_api_answers_the_prompts_of_a_page_with_an_etag(client: TestClient[Any])
     [
         ({}, "url"),
         ({"url": "not a url"}, "url"),
+        ({"url": "http://[::1/settings"}, "url"),
         ({"url": "/x", "route": "no-slash"}, "route"),
         ({"url": "/x", "locale": "English"}, "locale"),
     ],

@@ -159,6 +159,8 @@ def test_an_unsigned_or_badly_signed_identity_is_marked_unverified(client: Clien
     assert client.post("/api/v1/tickets", json=forged).json()["user_verified"] is False
     unsigned = ticket(id="ticket-0002-abcdef", user={"id": "user-43"})
     assert client.post("/api/v1/tickets", json=unsigned).json()["user_verified"] is False
+    garbled = ticket(id="ticket-0004-abcdef", user={"id": "user-42", "signature": "é" * 64})
+    assert client.post("/api/v1/tickets", json=garbled).json()["user_verified"] is False
     other_site = ticket(id="ticket-0003-abcdef", site="other")
     assert client.post("/api/v1/tickets", json=other_site).json()["user_verified"] is False
 
@@ -198,6 +200,9 @@ def test_a_retried_ticket_is_stored_and_delivered_once(client: Client) -> None:
         ({"message": ""}, "message"),
         ({"session_id": "has spaces"}, "session_id"),
         ({"page_url": "javascript:alert(1)"}, "page_url"),
+        ({"page_url": "http://[::1/settings"}, "page_url"),
+        ({"message": "My payment failed\u0000"}, "message"),
+        ({"name": "Dana\u0000"}, "name"),
         ({"user": {"id": 42}}, "user.id"),
         ({"priority": "critical"}, "body"),
     ],
@@ -290,7 +295,10 @@ def test_two_workers_never_deliver_the_same_row_twice(
     client: Client, receiver: HttpReceiver
 ) -> None:
     for n in range(10):
-        client.post("/api/v1/tickets", json=ticket(id=f"ticket-{n:04d}-abcdef"))
+        created = client.post(
+            "/api/v1/tickets", json=ticket(id=f"ticket-{n:04d}-abcdef", visitor_id=f"visitor-{n}")
+        )
+        assert created.status_code == 201, created.text
     engine = client.app.state.engine
     targets = client.app.state.outbox.targets
 

@@ -47,7 +47,7 @@ export const ask = safe(async (q, turn) => {
   scrollTo(turn)
   let d
   try {
-    const r = await req('/api/v1/ask', { question: q, page_url: href(), locale: cfg.locale, session_id: session(), visitor_id: visitor(), page: pageInfo() })
+    const r = await req('/api/v1/ask', { question: q, page_url: href(), site: cfg.site, locale: cfg.locale, session_id: session(), visitor_id: visitor(), page: pageInfo() })
     if (r.ok && r.d.status) d = r.d
   } catch {}
   const request_id = (d && d.request_id) || null
