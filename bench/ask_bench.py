@@ -125,7 +125,13 @@ def bench_kb(name: str, kb: Path, data: Path, seconds: float, port: int) -> dict
     questions = questions_for(kb, 3_000, seed=len(name))
     result: dict[str, Any] = {"knowledge_base": name}
     result["floor"] = floor_figures(data, questions[-1300:])
-    process = serve(port, FRONTDESK_DATA_DIR=str(data), FRONTDESK_KB_DIR=str(kb))
+    # one wrk client is one address: without a visitor id it would be one rate-limited visitor
+    process = serve(
+        port,
+        FRONTDESK_DATA_DIR=str(data),
+        FRONTDESK_KB_DIR=str(kb),
+        FRONTDESK_RATE_LIMITS_PER_VISITOR="{}",
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         run_load(url, 1, 3)  # warm up

@@ -52,6 +52,8 @@ from server.users import UserStore
 from server.widget_asset import WidgetAsset, widget_js, widget_js_by_hash
 
 TEMPLATES = Path(__file__).with_name("templates")
+# what the widget and outside tools call: no dashboard session, no login throttle
+PUBLIC_PATHS = ["^/api/v1/(ask|search|articles|events|prompts|tickets)", "^/widget"]
 
 logger = logging.getLogger(__name__)
 
@@ -254,11 +256,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
             request_ids,
             prometheus_config().middleware,
             ServerSideSessionConfig(
-                secure=settings.secure_cookies, samesite="strict", max_age=12 * 3600
+                secure=settings.secure_cookies,
+                samesite="strict",
+                max_age=12 * 3600,
+                exclude=PUBLIC_PATHS,  # sessions are the dashboard's; the public API has none
             ).middleware,
             RateLimitConfig(
                 rate_limit=("minute", settings.login_attempts_per_minute),
                 check_throttle_handler=_is_login_attempt,
+                exclude=PUBLIC_PATHS,
             ).middleware,
         ],
         stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},

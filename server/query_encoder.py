@@ -13,9 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from threadpoolctl import threadpool_limits
 
 from ingest.embedding import Embedder, use_threads
 from server.shared_cache import SharedVectors
@@ -63,6 +67,13 @@ class QueryEncoder:
 
     def start(self) -> None:
         if self._worker is None:
+            # The model's forward pass takes the GIL between its hundreds of small ops;
+            # while request threads run Python it waits up to the switch interval each
+            # time (5 ms by default). And BLAS threads in retrieval's small matrix
+            # products only fight the model for the two cores. Measured under load
+            # (bench/ask_bench.py): both make the model up to twice as slow.
+            sys.setswitchinterval(0.001)
+            threadpool_limits(1, user_api="blas")
             self._worker = threading.Thread(target=self._run, name="query-encoder", daemon=True)
             self._worker.start()
 
@@ -115,7 +126,10 @@ class QueryEncoder:
         missing = [k for k in keys if k not in vectors]
         if missing:
             self.model_calls += 1
-            embedded = dict(zip(missing, map(tuple, self._embedder.embed(missing)), strict=True))
+            embed = self._embedder.embed
+            if len(missing) <= SMALL_BATCH:  # a few questions: the bare forward pass, if offered
+                embed = getattr(self._embedder, "embed_few", embed)
+            embedded = dict(zip(missing, map(tuple, embed(missing)), strict=True))
             if self._shared is not None:
                 self._shared.put_many(embedded)
             vectors.update(embedded)
@@ -145,6 +159,7 @@ class QueryEncoder:
         while (batch := self._take_batch()) is not None:
             keys = list(dict.fromkeys(p.key for p in batch))
             use_threads(1 if len(keys) <= SMALL_BATCH else self._cores)
+            started = time.perf_counter()
             try:
                 vectors = self._embed(keys)
             except Exception as exc:
@@ -152,6 +167,8 @@ class QueryEncoder:
                 for pending in batch:
                     pending.loop.call_soon_threadsafe(_fail, pending.future, exc)
                 continue
+            elapsed_ms = 1000 * (time.perf_counter() - started)
+            logger.debug("embedded %d questions in %.1f ms", len(keys), elapsed_ms)
             for pending in batch:
                 pending.loop.call_soon_threadsafe(_resolve, pending.future, vectors[pending.key])
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from ingest.embedding import SentenceTransformerEmbedder
 from server.query_encoder import QueryEncoder, cache_key
 from tests.fakes import FakeEmbedder
 
@@ -75,3 +76,13 @@ def test_model_failure_reaches_the_waiting_request() -> None:
 
 def test_cache_key_ignores_case_and_spacing() -> None:
     assert cache_key("  Reset\tPASSWORD ") == "reset password"
+
+
+def test_the_models_short_path_for_a_few_questions_gives_the_same_vectors(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    questions = ["How do I change my card?", "reset password", "Where can I download invoices?"]
+    full = real_embedder.embed(questions)
+    few = real_embedder.embed_few(questions)
+    for a, b in zip(full, few, strict=True):
+        assert a == pytest.approx(b, abs=1e-5)
