@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+import redis.asyncio
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -38,17 +39,25 @@ class Admission:
         self.all_origins = frozenset(o for origins in site_origins.values() for o in origins)
         self._per_visitor = {name: parse_many(limit) for name, limit in per_visitor.items()}
         self._per_site = {name: parse_many(limit) for name, limit in per_site.items()}
-        self._uri = f"async+{redis_url}" if redis_url else "async+memory://"
-        self._storage: Storage | None = None
+        self._redis_url = redis_url
+        self._pool: redis.asyncio.ConnectionPool | None = None
         self._limiter: MovingWindowRateLimiter | None = None
 
     def _window(self) -> MovingWindowRateLimiter:
         # created on first use, inside the server's event loop (the Redis client binds to it)
         if self._limiter is None:
-            options = {"implementation": "redispy"} if "redis" in self._uri else {}
-            storage = storage_from_string(self._uri, key_prefix="frontdesk-limits", **options)
+            if self._redis_url:
+                self._pool = redis.asyncio.ConnectionPool.from_url(self._redis_url)
+                ours: dict[str, Any] = {"connection_pool": self._pool}  # so close() can close it
+                storage = storage_from_string(
+                    f"async+{self._redis_url}",
+                    implementation="redispy",
+                    key_prefix="frontdesk-limits",
+                    **ours,
+                )
+            else:
+                storage = storage_from_string("async+memory://")
             assert isinstance(storage, Storage)  # async, as the "async+" scheme asks
-            self._storage = storage
             self._limiter = MovingWindowRateLimiter(storage)
         return self._limiter
 
@@ -97,11 +106,8 @@ class Admission:
                 raise await _too_many(limiter, limit, key, whose, endpoint)
 
     async def close(self) -> None:
-        if self._storage is not None and hasattr(self._storage, "storage"):
-            client = self._storage.storage
-            close = getattr(client, "aclose", None)
-            if close is not None:
-                await close()
+        if self._pool is not None:
+            await self._pool.disconnect()
 
 
 async def _too_many(

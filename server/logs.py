@@ -88,17 +88,18 @@ def request_ids(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_with_id)
         finally:
             if access_log.isEnabledFor(logging.INFO):
+                duration_ms = round((time.perf_counter() - started) * 1000, 2)
                 access_log.info(
                     "%s %s %d %.1f ms",
                     scope["method"],
                     scope["path"],
                     status,
-                    (time.perf_counter() - started) * 1000,
+                    duration_ms,
                     extra={
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "duration_ms": duration_ms,
                     },
                 )
             REQUEST_ID.reset(token)

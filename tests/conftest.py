@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,33 +83,29 @@ def real_embedder() -> SentenceTransformerEmbedder:
     return embedder
 
 
+@contextmanager
+def background_server(command: list[str], port: int, log: Path) -> Iterator[None]:
+    """A server process for the tests, its output in `log`, once it listens on `port`."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Chroma server (`chroma run`) on a free loopback port, for the whole session."""
     port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    log = (path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            str(BIN / "chroma"),
-            "run",
-            "--path",
-            str(path / "data"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, process)
+    command = [str(BIN / "chroma"), "run", "--path", str(path / "data")]
+    with background_server(
+        [*command, "--host", "127.0.0.1", "--port", str(port)], port, path / "server.log"
+    ):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def _postgres_bin() -> Path:
@@ -185,20 +182,11 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis server (Debian's `redis-server`) on a free loopback port: its URL."""
     port = free_port()
     folder = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [
-            *("redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(folder)),
-            *("--save", "", "--appendonly", "no"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, process)
+    command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(folder)]
+    with background_server(
+        [*command, "--save", "", "--appendonly", "no"], port, folder / "server.log"
+    ):
         yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 _database_counter = iter(range(100_000))
