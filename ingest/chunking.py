@@ -3,7 +3,10 @@
 An article becomes one chunk per section (long sections are split into pieces
 of at most ``max_words`` words that overlap by ``overlap_words``), plus one
 chunk per sample question in its front matter, which acts as an extra retrieval
-key for the article.
+key for the article, plus one heading chunk per section: the article title and
+the section's heading path alone. Headings take no part in ranking; how close a
+question comes to a heading tells the decision whether the article is *about* it
+or only mentions it (server/decision.py).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from ingest.articles import Article
 from ingest.links import LinkResolver
 from ingest.sections import Section, split_sections
 
-ChunkKind = Literal["section", "question"]
+ChunkKind = Literal["section", "question", "heading"]
 SECTION_SEPARATOR = " > "
 
 
@@ -62,6 +65,9 @@ class Chunk:
         """What the model sees: the passage in the context of its article and section."""
         if self.kind == "question":
             return self.text
+        if self.kind == "heading":
+            path = self.section.split(SECTION_SEPARATOR) if self.section else []
+            return ". ".join([self.title, *path])
         heading = f"{self.title}{SECTION_SEPARATOR}{self.section}" if self.section else self.title
         return f"{heading}\n{self.text}"
 
@@ -139,6 +145,19 @@ def chunk_article(
             pending_html = ""
     if pending_html and chunks:
         chunks[-1] = replace(chunks[-1], html=chunks[-1].html + pending_html)
+    headings = dict.fromkeys((c.section, c.anchor) for c in chunks)
+    for number, (path, anchor) in enumerate(headings):
+        chunks.append(
+            Chunk(
+                kind="heading",
+                position=number,
+                section=path,
+                anchor=anchor,
+                text=f"{meta.title}{SECTION_SEPARATOR}{path}" if path else meta.title,
+                html="",
+                **common,  # type: ignore[arg-type]
+            )
+        )
     for number, question in enumerate(meta.questions):
         chunks.append(
             Chunk(

@@ -52,5 +52,16 @@ class ModelMismatchError(IndexStateError):
         )
 
 
+class SchemaMismatchError(IndexStateError):
+    """The index was written by a version of Frontdesk that lays chunks out differently."""
+
+    def __init__(self, collection: str, found: object, expected: int) -> None:
+        self.found = found
+        super().__init__(
+            f"collection {collection!r} has index schema {found!r}, this version of "
+            f"Frontdesk reads schema {expected}; re-ingest with `frontdesk ingest --rebuild`"
+        )
+
+
 class IngestLockedError(IndexStateError):
     """Another ingest holds the lock on the index."""

@@ -22,7 +22,7 @@ from typing import Any
 from ingest.articles import Article, ParseCache, load_knowledge_base
 from ingest.chunking import Chunk, ChunkingOptions, article_hash, chunk_article
 from ingest.embedding import Embedder
-from ingest.errors import Finding, IndexStateError, KnowledgeBaseError
+from ingest.errors import Finding, IndexStateError, KnowledgeBaseError, SchemaMismatchError
 from ingest.links import LinkResolver
 from ingest.store import IndexCollection
 from ingest.versions import IndexVersions
@@ -116,6 +116,19 @@ class IngestJob:
         logger.info("ingest finished %s", report.summary())
         return report
 
+    def _outdated(self, current: str | None) -> bool:
+        """Whether the current version was written with an older chunk layout (it is then
+        rebuilt whole: its chunks lack what this version of Frontdesk reads)."""
+        if current is None:
+            return False
+        try:
+            client, _ = self.versions.open(current)
+        except SchemaMismatchError as exc:
+            logger.warning("rebuilding the whole index: %s", exc)
+            return True
+        self.versions.release(client)
+        return False
+
     def _stored_hashes(self, current: str | None, rebuild: bool) -> dict[str, str]:
         if current is None or rebuild:
             return {}
@@ -135,6 +148,7 @@ class IngestJob:
     ) -> IngestReport:
         self.versions.cleanup()
         current = self.versions.read_pointer().current
+        rebuild = rebuild or self._outdated(current)
         plan = plan_changes(hashes, self._stored_hashes(current, rebuild))
         report = IngestReport(
             added=plan.added,

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.chunking import Chunk
-from ingest.errors import IndexStateError, ModelMismatchError
+from ingest.errors import ModelMismatchError, SchemaMismatchError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: heading chunks
 WRITE_BATCH = 500  # records per Chroma call
 _SCALAR_FIELDS = (
     "article_id",
@@ -81,11 +81,7 @@ class IndexCollection:
         metadata = collection.metadata or {}
         schema = metadata.get("frontdesk_schema")
         if schema != SCHEMA_VERSION:
-            raise IndexStateError(
-                f"collection {collection.name!r} has index schema {schema!r}, this version "
-                f"of Frontdesk reads schema {SCHEMA_VERSION}; re-ingest with "
-                "`frontdesk ingest --rebuild`"
-            )
+            raise SchemaMismatchError(collection.name, schema, SCHEMA_VERSION)
         self.model_id = str(metadata["embedding_model"])
         self.dimension = int(metadata["embedding_dimension"])
 

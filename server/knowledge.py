@@ -1,7 +1,8 @@
 """What a server process holds in memory about one index version.
 
 Built from the chunks stored in Chroma whenever the live index switches to a
-new version: every chunk (for lexical search and answers), each article's
+new version: every chunk (for lexical search and answers), the heading vectors
+(for the decision), each article's
 metadata, sanitized HTML and sections (for the article reader), and the BM25
 indexes. Chroma stays the one source of truth; this is a read-only view of it.
 """
@@ -22,6 +23,10 @@ from ingest.store import IndexCollection
 from server.lexical import LexicalIndex, tokenize, with_bigrams
 
 logger = logging.getLogger(__name__)
+
+
+def _matrix(vectors: Sequence[Sequence[float]]) -> npt.NDArray[np.float32]:
+    return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,12 @@ class KnowledgeSnapshot:
             range(len(chunks)),
             key=lambda i: (chunks[i].article_id, chunks[i].kind, chunks[i].position),
         )
-        self.chunks = [chunks[i] for i in order]
-        self.vectors = np.asarray([vectors[i] for i in order], dtype=np.float32).reshape(
-            len(order), -1
-        )
+        passages = [i for i in order if chunks[i].kind != "heading"]
+        headings = [i for i in order if chunks[i].kind == "heading"]
+        self.chunks = [chunks[i] for i in passages]
+        self.vectors = _matrix([vectors[i] for i in passages])
+        self.heading_chunks = [chunks[i] for i in headings]
+        self.heading_vectors = _matrix([vectors[i] for i in headings])
         self.position_of = {c.id: i for i, c in enumerate(self.chunks)}
         self.articles: dict[str, ArticleInfo] = {}
         for chunk in self.chunks:
@@ -75,10 +82,9 @@ class KnowledgeSnapshot:
         self.article_ids = sorted(self.articles)
         self._build_arrays()
         tokens = [with_bigrams(tokenize(c.embedding_text)) for c in self.chunks]
-        terms: dict[str, set[str]] = {}
-        for chunk, chunk_tokens in zip(self.chunks, tokens, strict=True):
-            terms.setdefault(chunk.article_id, set()).update(chunk_tokens)
-        self.article_terms = {a: frozenset(t) for a, t in terms.items()}
+        self.title_terms = {
+            a: frozenset(tokenize(self.articles[a].title)) for a in self.article_ids
+        }
         self.lexical = LexicalIndex(tokens)
         self.titles = LexicalIndex([tokenize(self.articles[a].title) for a in self.article_ids])
         logger.info(
@@ -119,6 +125,14 @@ class KnowledgeSnapshot:
         """Per-chunk arrays for vectorized scoring (chunks are grouped by article)."""
         index_of = {a: i for i, a in enumerate(self.article_ids)}
         self.chunk_article = np.array([index_of[c.article_id] for c in self.chunks], dtype=np.intp)
+        self.heading_article = np.array(
+            [index_of[c.article_id] for c in self.heading_chunks], dtype=np.intp
+        )
+        self.heading_locale = np.array([c.locale for c in self.heading_chunks], dtype=object)
+        self.heading_starts = np.flatnonzero(np.diff(self.heading_article, prepend=-1)).astype(
+            np.intp
+        )
+        self._heading_allowed: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
         self.is_section = np.array([c.kind == "section" for c in self.chunks], dtype=bool)
         self.chunk_locale = np.array([c.locale for c in self.chunks], dtype=object)
         self.article_starts = np.flatnonzero(np.diff(self.chunk_article, prepend=-1)).astype(
@@ -158,6 +172,24 @@ class KnowledgeSnapshot:
     def first_section(self, article_id: str) -> Chunk:
         """The first passage of an article (every indexed article has one)."""
         return next(c for c in self.chunks if c.article_id == article_id and c.kind == "section")
+
+    def heading_similarity(
+        self, vector: npt.NDArray[np.float32], locales: Sequence[str]
+    ) -> npt.NDArray[np.float64]:
+        """Per article: the cosine similarity of its closest heading (-1 if it has none)."""
+        best = np.full(len(self.article_ids), -1.0)
+        if not len(self.heading_chunks):
+            return best
+        key = tuple(locales)
+        mask = self._heading_allowed.get(key)
+        if mask is None:
+            mask = np.isin(self.heading_locale, list(locales))
+            self._heading_allowed[key] = mask
+        similarity = np.where(mask, self.heading_vectors @ vector, -1.0).astype(np.float64)
+        best[self.heading_article[self.heading_starts]] = np.maximum.reduceat(
+            similarity, self.heading_starts
+        )
+        return best
 
     def __len__(self) -> int:
         return len(self.chunks)

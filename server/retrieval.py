@@ -14,6 +14,9 @@ Each is z-normalized over the articles and the three are summed with weights
 fitted (listwise, 5-fold cross-validated) on a public development set. Articles
 whose `pages` match the user's page get ``page_boost``; only chunks in the
 question's locale and the default locale take part, the question's own first.
+
+Every article's signals, and how close the question comes to each article's
+headings, go along with the ranking (:class:`Signals`) for the decision.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class Query:
 @dataclass
 class ArticleHit:
     article_id: str
+    index: int  # the article's position in the snapshot
     score: float
     best_chunk: Chunk  # the article's best section: what is quoted and cited
     dense: float  # best cosine similarity among the article's chunks
@@ -54,12 +58,23 @@ class ArticleHit:
     page_match: bool
 
 
+@dataclass(frozen=True)
+class Signals:
+    """Every article's signals (in snapshot order), for the decision to compare the best
+    article with the rest: the raw ``lexical``, ``dense`` and ``coverage`` values and
+    ``heading`` (similarity of the article's closest heading), their z-scores, and
+    which articles are in the question's locales (the others are -inf)."""
+
+    raw: dict[str, Array]
+    z: dict[str, Array]
+    valid: npt.NDArray[np.bool_]
+
+
 @dataclass
 class Retrieval:
     hits: list[ArticleHit]
-    dense_top: str | None = None  # best article by dense similarity alone
-    lexical_top: str | None = None  # best article by BM25 alone
     content_terms: tuple[str, ...] = field(default_factory=tuple)
+    signals: Signals | None = None
 
 
 def _z(values: Array, valid: npt.NDArray[np.bool_]) -> Array:
@@ -91,13 +106,13 @@ class Retriever:
         return [wanted] if wanted == self.default_locale else [wanted, self.default_locale]
 
     def retrieve(self, snapshot: KnowledgeSnapshot, query: Query, limit: int = 10) -> Retrieval:
-        allowed = snapshot.allowed(self.locales_for(query.locale), query.sections_only)
+        locales = self.locales_for(query.locale)
+        allowed = snapshot.allowed(locales, query.sections_only)
         content, terms = question_terms(query.text)
         if not allowed.any():
             return Retrieval(hits=[], content_terms=content)
-        dense: Array = (snapshot.vectors @ np.asarray(query.vector, dtype=np.float32)).astype(
-            np.float64
-        )
+        vector = np.asarray(query.vector, dtype=np.float32)
+        dense: Array = (snapshot.vectors @ vector).astype(np.float64)
         chunk_values: dict[str, Array] = {
             "lexical": snapshot.lexical.scores(terms),
             "dense": dense,
@@ -108,9 +123,10 @@ class Retriever:
             for name, values in chunk_values.items()
         }
         valid = np.isfinite(article_values["dense"])
+        z = {name: _z(values, valid) for name, values in article_values.items()}
         scores = np.zeros(len(valid))
         for name, weight in WEIGHTS.items():
-            scores += weight * _z(article_values[name], valid)
+            scores += weight * z[name]
         wanted = query.locale or self.default_locale
         if wanted != self.default_locale:
             scores += LOCALE_PREFERENCE * (snapshot.article_locale == wanted)
@@ -127,6 +143,7 @@ class Retriever:
         hits = [
             ArticleHit(
                 article_id=snapshot.article_ids[i],
+                index=i,
                 score=float(scores[i]),
                 best_chunk=self._passage(snapshot, i, chunk_values, spreads),
                 dense=float(article_values["dense"][i]),
@@ -136,17 +153,9 @@ class Retriever:
             )
             for i in order
         ]
-        lexical_best = article_values["lexical"]
-        return Retrieval(
-            hits=hits,
-            dense_top=snapshot.article_ids[int(np.argmax(article_values["dense"]))],
-            lexical_top=(
-                snapshot.article_ids[int(np.argmax(lexical_best))]
-                if lexical_best.max() > 0
-                else None
-            ),
-            content_terms=content,
-        )
+        heading = snapshot.heading_similarity(vector, locales)
+        signals = Signals({**article_values, "heading": heading}, z, valid)
+        return Retrieval(hits=hits, content_terms=content, signals=signals)
 
     @staticmethod
     def _passage(

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         json_schema_extra=_group("answering"),
     )
     answer_threshold: float = Field(
-        0.7,
+        0.64,
         ge=0.0,
         le=1.0,
         description="Confidence at or above which `/ask` answers with a passage.",

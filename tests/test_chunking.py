@@ -65,10 +65,29 @@ def test_chunks_carry_everything_a_citation_needs(tmp_path: Path) -> None:
     assert len({c.id for c in chunks}) == len(chunks)
 
 
+def test_each_section_gets_one_heading_chunk_of_title_and_heading_path(tmp_path: Path) -> None:
+    long_section = " ".join(f"word{i}" for i in range(100))
+    path = write_article(
+        tmp_path, "csv.md", FRONT, f"Intro.\n\n## Columns\n\n{long_section}\n\n### Dates\n\nISO.\n"
+    )
+    article = parse_article(path)
+    chunks = chunk_article(
+        article, LinkResolver([article], tmp_path), ChunkingOptions(max_words=50, overlap_words=10)
+    )
+    headings = [c for c in chunks if c.kind == "heading"]
+    assert [(h.section, h.anchor, h.embedding_text) for h in headings] == [
+        ("", "", "Import tasks from CSV"),
+        ("Columns", "columns", "Import tasks from CSV. Columns"),
+        ("Columns > Dates", "dates", "Import tasks from CSV. Columns. Dates"),
+    ]
+    assert [h.id for h in headings] == [f"imports::h{n:04d}" for n in range(3)]
+    assert all(h.html == "" for h in headings)
+
+
 def test_heading_without_text_rides_on_the_next_chunk(tmp_path: Path) -> None:
     path = write_article(tmp_path, "a.md", FRONT, "## Setup\n\n### Step one\n\nDo it.\n")
     article = parse_article(path)
-    (section, _question) = chunk_article(
+    (section, _heading, _question) = chunk_article(
         article, LinkResolver([article], tmp_path), ChunkingOptions()
     )
     assert section.section == "Setup > Step one"

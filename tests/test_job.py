@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import IngestLockedError, KnowledgeBaseError, ModelMismatchError
+from ingest import store
+from ingest.errors import (
+    IngestLockedError,
+    KnowledgeBaseError,
+    ModelMismatchError,
+    SchemaMismatchError,
+)
 from ingest.job import Progress
 from ingest.live import LiveIndex
 from ingest.versions import EmbeddedVersions, IndexVersions
@@ -64,7 +70,8 @@ def test_changed_article_is_replaced_and_only_changed_text_is_embedded(
     report = make_job(small_kb, versions, rerun).run()
     assert report.changed == ["integrations-slack"] and report.unchanged == 3
     assert rerun.embedded_texts == [
-        "Connect Tasklane to Slack > Quiet hours\nSlack alerts pause between 22:00 and 07:00."
+        "Connect Tasklane to Slack > Quiet hours\nSlack alerts pause between 22:00 and 07:00.",
+        "Connect Tasklane to Slack. Quiet hours",  # the new section's heading
     ]
     assert any("22:00" in t for t in index_texts(versions, "integrations-slack"))
 
@@ -110,6 +117,22 @@ def test_index_built_with_another_model_is_refused(
     report = make_job(small_kb, versions, other).run(rebuild=True)
     assert report.published and len(report.added) == 4
     assert LiveIndex(versions, "fake/other-model").collection() is not None
+
+
+def test_index_of_an_older_chunk_layout_is_rebuilt_whole(
+    small_kb: Path,
+    versions: IndexVersions,
+    fake_embedder: FakeEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION - 1)
+    make_job(small_kb, versions, fake_embedder).run()
+    monkeypatch.undo()
+    with pytest.raises(SchemaMismatchError, match="--rebuild"):
+        LiveIndex(versions, fake_embedder.model_id).collection()
+    report = make_job(small_kb, versions, FakeEmbedder()).run()
+    assert report.published and len(report.added) == 4
+    assert LiveIndex(versions, fake_embedder.model_id).collection() is not None
 
 
 def test_unpublished_version_of_a_killed_run_is_cleaned_up(

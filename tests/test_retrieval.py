@@ -80,3 +80,22 @@ def test_self_test_mode_leaves_the_sample_questions_out(answerer: Answerer) -> N
     vector = answerer.encoder.encode_now(["can I get my money back"])[0]
     outcome = answerer.answer("can I get my money back", vector, exclude_questions=True)
     assert all(h.best_chunk.kind == "section" for h in outcome.retrieval.hits)
+
+
+def test_headings_score_their_article_for_the_decision_but_are_never_cited(
+    answerer: Answerer,
+) -> None:
+    question = "partial refunds"
+    vector = answerer.encoder.encode_now([question])[0]
+    outcome = answerer.answer(question, vector)
+    assert all(h.best_chunk.kind == "section" for h in outcome.retrieval.hits)
+    snapshot, _ = answerer.current()
+    signals = outcome.retrieval.signals
+    assert signals is not None
+    heading = dict(zip(snapshot.article_ids, signals.raw["heading"], strict=True))
+    closest = answerer.encoder.encode_now(["Refunds. Partial refunds"])[0]
+    cosine = sum(a * b for a, b in zip(vector, closest, strict=True))
+    assert heading["refunds"] == pytest.approx(cosine)
+    assert heading["refunds"] > heading["export"]
+    assert heading["refunds-de"] == -1.0  # another locale's headings take no part
+    assert outcome.decision.features["heading_gap"] > 0
