@@ -56,7 +56,7 @@ def test_health_reports_the_live_index_and_follows_a_new_ingest(
     make_job(small_kb, versions, real_embedder).run()
     after = httpx.get(f"{url}/healthz").json()
     assert after["index"]["version"] == versions.read_pointer().current
-    assert after["index"]["chunks"] == chunks + 1
+    assert after["index"]["chunks"] == chunks + 2  # the section and its heading
 
 
 def test_unknown_path_is_problem_json(served: tuple[str, EmbeddedVersions]) -> None:
