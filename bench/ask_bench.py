@@ -6,6 +6,8 @@ For the sample knowledge base and a generated 1,000-article one, it measures:
   * throughput at concurrency 8 and 32 (every reply must be a 200), with new questions;
 and, in the same run, the floor: the bare model embedding one question, batched
 question embedding, and a bare Chroma query, so the figures can be read as ratios.
+Each knowledge base is measured twice: with the float32 model (the default) and
+with the int8 question model (`FRONTDESK_QUERY_MODEL_INT8=true`).
 
 Usage: .venv/bin/python bench/ask_bench.py [--seconds 20] [--articles 1000]
 """
@@ -85,9 +87,9 @@ def run_load(url: str, concurrency: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def floor_figures(data: Path, questions: list[str]) -> dict[str, float]:
+def floor_figures(data: Path, questions: list[str], int8: bool = False) -> dict[str, float]:
     """The bare model and a bare Chroma query, measured in this process."""
-    embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2", int8=int8)
     embedder.embed(["warm up"])
     singles = []
     for question in questions[:200]:
@@ -124,33 +126,34 @@ def bench_kb(name: str, kb: Path, data: Path, seconds: float, port: int) -> dict
     )
     questions = questions_for(kb, 3_000, seed=len(name))
     result: dict[str, Any] = {"knowledge_base": name}
-    result["floor"] = floor_figures(data, questions[-1300:])
-    # one wrk client is one address: without a visitor id it would be one rate-limited visitor
-    process = serve(
-        port,
-        FRONTDESK_DATA_DIR=str(data),
-        FRONTDESK_KB_DIR=str(kb),
-        FRONTDESK_RATE_LIMITS_PER_VISITOR="{}",
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        run_load(url, 1, 3)  # warm up
-        runs = [run_load(url, c, seconds) for c in (1, 8, 32)]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-    result["load"] = runs
-    one = runs[0]
-    result["ratios"] = {
-        "p50_over_model_one_question": round(
-            one["p50_ms"] / result["floor"]["model_one_question_ms"], 2
-        ),
-        "c32_throughput_over_batched_model": round(
-            runs[2]["throughput_per_second"]
-            / result["floor"]["model_batched_questions_per_second"],
-            3,
-        ),
-    }
+    for flavour, int8 in (("", False), ("_int8", True)):
+        floor = floor_figures(data, questions[-1300:], int8)
+        # one wrk client is one address: without a visitor id it would be one rate-limited
+        # visitor
+        process = serve(
+            port,
+            FRONTDESK_DATA_DIR=str(data),
+            FRONTDESK_KB_DIR=str(kb),
+            FRONTDESK_RATE_LIMITS_PER_VISITOR="{}",
+            FRONTDESK_QUERY_MODEL_INT8=str(int8).lower(),
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            run_load(url, 1, 3)  # warm up
+            runs = [run_load(url, c, seconds) for c in (1, 8, 32)]
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        result[f"floor{flavour}"] = floor
+        result[f"load{flavour}"] = runs
+        result[f"ratios{flavour}"] = {
+            "p50_over_model_one_question": round(
+                runs[0]["p50_ms"] / floor["model_one_question_ms"], 2
+            ),
+            "c32_throughput_over_batched_model": round(
+                runs[2]["throughput_per_second"] / floor["model_batched_questions_per_second"], 3
+            ),
+        }
     print(json.dumps(result), flush=True)
     return result
 
@@ -191,14 +194,15 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     for result in results:
-        print(f"\n{result['knowledge_base']}: floor {result['floor']}")
-        for run in result["load"]:
-            print(
-                f"  concurrency {run['concurrency']:>2}: {run['throughput_per_second']:>7} req/s"
-                f"  p50 {run['p50_ms']} ms  p95 {run['p95_ms']} ms  p99 {run['p99_ms']} ms"
-                f"  errors {run['errors']}/{run['requests']}"
-            )
-        print(f"  ratios {result['ratios']}")
+        for flavour, label in (("", "float32 model"), ("_int8", "int8 question model")):
+            print(f"\n{result['knowledge_base']}, {label}: floor {result['floor' + flavour]}")
+            for run in result["load" + flavour]:
+                print(
+                    f"  concurrency {run['concurrency']:>2}: {run['throughput_per_second']:>7} "
+                    f"req/s  p50 {run['p50_ms']} ms  p95 {run['p95_ms']} ms  "
+                    f"p99 {run['p99_ms']} ms  errors {run['errors']}/{run['requests']}"
+                )
+            print(f"  ratios {result['ratios' + flavour]}")
 
 
 if __name__ == "__main__":

@@ -90,15 +90,20 @@ def figures(confidence: Matrix, y: Matrix, able: Matrix, threshold: float) -> tu
     return precision, coverage, wrongly
 
 
-def question_features(questions_path: Path, kb: Path) -> tuple[Matrix, Matrix, Matrix, Matrix]:
+def question_features(
+    questions_path: Path, kb: Path, int8: bool = False
+) -> tuple[Matrix, Matrix, Matrix, Matrix]:
     """Raw features, labels, answerability and (dense, coverage) of the top article."""
     questions = read_questions(questions_path)
     embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    question_model = (
+        SentenceTransformerEmbedder("all-MiniLM-L6-v2", int8=True) if int8 else embedder
+    )
     rows, labels, answerable, tops = [], [], [], []
     with tempfile.TemporaryDirectory() as scratch:
         versions = EmbeddedVersions(Path(scratch), "frontdesk")
         IngestJob(kb, versions, embedder, ChunkingOptions()).run()
-        answerer = build_answerer(Settings(data_dir=Path(scratch), kb_dir=kb), embedder)
+        answerer = build_answerer(Settings(data_dir=Path(scratch), kb_dir=kb), question_model)
         snapshot, _ = answerer.current()
         vectors = answerer.encoder.encode_now([q.question for q in questions])
         for question, vector in zip(questions, vectors, strict=True):
@@ -143,8 +148,11 @@ def main() -> None:
     parser.add_argument("--kb", type=Path, required=True)
     parser.add_argument("--penalty", type=float, default=10.0, help="L2 penalty (default 10)")
     parser.add_argument("--dry-run", action="store_true", help="print, do not write the weights")
+    parser.add_argument(
+        "--int8", action="store_true", help="embed the questions with the int8 question model"
+    )
     args = parser.parse_args()
-    raw, y, able, tops = question_features(args.questions, args.kb)
+    raw, y, able, tops = question_features(args.questions, args.kb, args.int8)
     print(f"{len(y)} questions, {int(able.sum())} answerable, top-1 right on {int(y.sum())}")
     runs = [held_out(raw, y, args.penalty, seed) for seed in range(3)]
     auroc = np.mean([(r[y == 1][:, None] > r[y == 0][None, :]).mean() for r in runs])

@@ -69,10 +69,13 @@ def use_threads(count: int) -> None:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use."""
 
-    def __init__(self, name: str, batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(
+        self, name: str, batch_size: int = 64, device: str = "cpu", *, int8: bool = False
+    ) -> None:
         self._source = resolve_model(name)
         self._batch_size = batch_size
         self._device = device
+        self.int8 = int8  # linear layers quantized to int8 (for questions, on a CPU)
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -99,7 +102,8 @@ class SentenceTransformerEmbedder:
 
                 transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
                 logger.info("loading embedding model model=%s", self._source.load_from)
-                self._model = SentenceTransformer(self._source.load_from, device=self._device)
+                model = SentenceTransformer(self._source.load_from, device=self._device)
+                self._model = _quantized(model) if self.int8 else model
             return self._model
 
     @property
@@ -139,3 +143,19 @@ class SentenceTransformerEmbedder:
         )
         rows: list[list[float]] = vectors.tolist()
         return rows
+
+
+def _quantized(model: Any) -> Any:
+    """The model with its linear layers quantized to int8 (weights ahead, activations per
+    call): about twice as fast on a CPU, embeddings within ~0.95 cosine of float32."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        # PyTorch points eager-mode quantization at torchao; it still works as documented.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+            model, {torch.nn.Linear}, dtype=torch.qint8
+        )

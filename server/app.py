@@ -36,6 +36,7 @@ from server.index import open_live_index
 from server.job_locks import job_locks
 from server.logs import configure_logging, request_ids
 from server.metrics import INDEX_SWITCHES, metrics, prometheus_config
+from server.model_process import ModelProcess
 from server.outbox import OutboxWorker, destinations
 from server.problems import problem_details_plugin
 from server.prompts_api import LivePrompts, PromptsController
@@ -144,11 +145,14 @@ def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:
 
 def build_answerer(settings: Settings, embedder: Embedder | None = None) -> Answerer:
     """Everything `/ask` needs, from the settings (tests may pass their own embedder)."""
-    embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
+    if embedder is None:
+        model = ModelProcess if settings.query_model_process else SentenceTransformerEmbedder
+        embedder = model(settings.embedding_model, int8=settings.query_model_int8)
     shared = None
     if settings.redis_url:
+        flavour = ":int8" if getattr(embedder, "int8", False) else ""
         shared = SharedVectors.connect(
-            settings.redis_url, embedder.model_id, settings.query_cache_ttl_seconds
+            settings.redis_url, embedder.model_id + flavour, settings.query_cache_ttl_seconds
         )
     return Answerer(
         live=open_live_index(settings),

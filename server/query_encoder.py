@@ -65,6 +65,10 @@ class QueryEncoder:
         self.shared_hits = 0
         self._cores = os.cpu_count() or 1
 
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
     def start(self) -> None:
         if self._worker is None:
             # The model's forward pass takes the GIL between its hundreds of small ops;
@@ -85,6 +89,9 @@ class QueryEncoder:
             self._worker.join(timeout=10)
         if self._shared is not None:
             self._shared.close()
+        close_model = getattr(self._embedder, "close", None)
+        if close_model is not None:  # a model in a process of its own
+            close_model()
 
     def cached(self, text: str) -> Vector | None:
         key = cache_key(text)

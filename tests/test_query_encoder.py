@@ -6,11 +6,15 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from ingest.embedding import SentenceTransformerEmbedder
+from server.app import build_answerer
+from server.model_process import ModelProcess
 from server.query_encoder import QueryEncoder, cache_key
+from server.settings import Settings
 from tests.fakes import FakeEmbedder
 
 
@@ -86,3 +90,31 @@ def test_the_models_short_path_for_a_few_questions_gives_the_same_vectors(
     few = real_embedder.embed_few(questions)
     for a, b in zip(full, few, strict=True):
         assert a == pytest.approx(b, abs=1e-5)
+
+
+def test_int8_question_model_is_quantized_and_close_to_float32(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    import torch
+
+    int8 = SentenceTransformerEmbedder("all-MiniLM-L6-v2", int8=True)
+    questions = ["How do I change my card?", "reset password", "Where can I download invoices?"]
+    full, quantized = real_embedder.embed(questions), int8.embed_few(questions)
+    layers = {type(m) for m in int8._load().modules()}
+    assert torch.ao.nn.quantized.dynamic.Linear in layers and torch.nn.Linear not in layers
+    assert int8.model_id == real_embedder.model_id  # it reads the same index
+    for a, b in zip(full, quantized, strict=True):
+        assert a != pytest.approx(b, abs=1e-5)
+        assert 0.9 < sum(x * y for x, y in zip(a, b, strict=True)) < 1.0
+
+
+def test_settings_choose_where_the_question_model_runs_and_in_what_precision(
+    tmp_path: Path,
+) -> None:
+    default = build_answerer(Settings(data_dir=tmp_path)).encoder.embedder
+    assert isinstance(default, ModelProcess) and not default.int8
+    int8 = build_answerer(Settings(data_dir=tmp_path, query_model_int8=True)).encoder.embedder
+    assert isinstance(int8, ModelProcess) and int8.int8
+    settings = Settings(data_dir=tmp_path, query_model_process=False, query_model_int8=True)
+    in_process = build_answerer(settings).encoder.embedder
+    assert isinstance(in_process, SentenceTransformerEmbedder) and in_process.int8

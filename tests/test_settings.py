@@ -66,7 +66,7 @@ def test_chroma_url_selects_server_mode() -> None:
 
 def test_readme_settings_table_lists_every_setting_with_its_default() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = re.findall(r"^\| `(FRONTDESK_[A-Z_]+)` \| ([^|]+) \| (.+) \|$", readme, re.MULTILINE)
+    table = re.findall(r"^\| `(FRONTDESK_[A-Z0-9_]+)` \| ([^|]+) \| (.+) \|$", readme, re.MULTILINE)
     rows = {name: default for name, default, _ in table}
     help_texts = {name: text for name, _, text in table}
     documented = set(rows) - {CONFIG_FILE_VARIABLE}
