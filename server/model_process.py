@@ -39,7 +39,7 @@ from ingest.embedding import SentenceTransformerEmbedder, resolve_model, use_thr
 logger = logging.getLogger(__name__)
 
 FAILED = 0xFFFFFFFF
-SMALL_BATCH = 4  # up to this many questions: one thread and the bare forward pass
+SMALL_BATCH = 4  # up to this many questions: the bare forward pass
 START_TIMEOUT_SECONDS = 120.0
 
 
@@ -171,8 +171,11 @@ def _close_pipes(process: subprocess.Popen[bytes]) -> None:
 def serve(name: str, int8: bool, requests: IO[bytes], replies: IO[bytes]) -> None:
     """The child's loop: read batches of questions until stdin closes."""
     embedder = SentenceTransformerEmbedder(name, int8=int8)
-    cores = os.cpu_count() or 1
-    replies.write(struct.pack(">I", embedder.dimension))
+    dimension = embedder.dimension  # loads the model
+    # Every core, even for one question: alone in its process, the model does not wait
+    # for request threads, and two threads halve a lone question's time.
+    use_threads(os.cpu_count() or 1)
+    replies.write(struct.pack(">I", dimension))
     replies.flush()
     while True:
         try:
@@ -181,12 +184,8 @@ def serve(name: str, int8: bool, requests: IO[bytes], replies: IO[bytes]) -> Non
             return
         texts = json.loads(_read_exact(requests, size).decode("utf-8"))
         try:
-            if len(texts) <= SMALL_BATCH:
-                use_threads(1)
-                rows = embedder.embed_few(texts)
-            else:
-                use_threads(cores)
-                rows = embedder.embed(texts)
+            few = len(texts) <= SMALL_BATCH
+            rows = embedder.embed_few(texts) if few else embedder.embed(texts)
             vectors = np.asarray(rows, dtype="<f4").reshape(len(texts), -1)
         except Exception as exc:  # the parent raises it as ModelProcessError
             message = f"{type(exc).__name__}: {exc}".encode()
