@@ -241,7 +241,13 @@ def evaluate_questions(
             typer.echo(
                 f"ingested {settings.kb_dir} into a scratch index: {ingested.summary()}", err=True
             )
-        answerer = build_answerer(settings, embedder)
+        # questions are embedded as the server embeds them (float32 or int8), in-process
+        questions_model = (
+            SentenceTransformerEmbedder(settings.embedding_model, int8=True)
+            if settings.query_model_int8
+            else embedder
+        )
+        answerer = build_answerer(settings, questions_model)
         report = evaluate(answerer, items)
         answerer.live.close()
     if as_json:

@@ -52,6 +52,7 @@ class Report:
     tradeoff: list[dict[str, float]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     self_test_failures: list[dict[str, Any]] = field(default_factory=list)
+    question_model: str = "float32"  # or "int8": how the questions were embedded
 
 
 def read_questions(path: Path) -> list[EvalQuestion]:
@@ -179,6 +180,9 @@ def evaluate(answerer: Answerer, questions: list[EvalQuestion]) -> Report:
         },
     )
     report.self_test_failures = self_test(answerer)
+    report.question_model = (
+        "int8" if getattr(answerer.encoder.embedder, "int8", False) else "float32"
+    )
     return report
 
 
@@ -186,7 +190,8 @@ def format_report(report: Report, answer_threshold: float) -> str:
     lines = [
         f"{report.counts.get('questions', 0)} questions "
         f"({report.counts.get('answerable', 0)} answerable, "
-        f"{report.counts.get('unanswerable', 0)} unanswerable)",
+        f"{report.counts.get('unanswerable', 0)} unanswerable), "
+        f"questions embedded with the {report.question_model} model",
         "",
         "retrieval (answerable questions)",
     ]
