@@ -132,7 +132,8 @@ class KnowledgeSnapshot:
         self.heading_starts = np.flatnonzero(np.diff(self.heading_article, prepend=-1)).astype(
             np.intp
         )
-        self._heading_allowed: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
+        # headings of other locales, per set of locales (None: there are none)
+        self._heading_allowed: dict[tuple[str, ...], npt.NDArray[np.bool_] | None] = {}
         self.is_section = np.array([c.kind == "section" for c in self.chunks], dtype=bool)
         self.chunk_locale = np.array([c.locale for c in self.chunks], dtype=object)
         self.article_starts = np.flatnonzero(np.diff(self.chunk_article, prepend=-1)).astype(
@@ -181,11 +182,13 @@ class KnowledgeSnapshot:
         if not len(self.heading_chunks):
             return best
         key = tuple(locales)
-        mask = self._heading_allowed.get(key)
-        if mask is None:
-            mask = np.isin(self.heading_locale, list(locales))
-            self._heading_allowed[key] = mask
-        similarity = np.where(mask, self.heading_vectors @ vector, -1.0).astype(np.float64)
+        if key not in self._heading_allowed:
+            allowed = np.isin(self.heading_locale, list(locales))
+            self._heading_allowed[key] = None if allowed.all() else ~allowed
+        excluded = self._heading_allowed[key]
+        similarity = self.heading_vectors @ vector
+        if excluded is not None:
+            similarity[excluded] = -1.0
         best[self.heading_article[self.heading_starts]] = np.maximum.reduceat(
             similarity, self.heading_starts
         )
