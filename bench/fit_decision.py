@@ -31,7 +31,7 @@ from ingest.embedding import SentenceTransformerEmbedder  # noqa: E402
 from ingest.job import IngestJob  # noqa: E402
 from ingest.versions import EmbeddedVersions  # noqa: E402
 from server.app import build_answerer  # noqa: E402
-from server.decision import FEATURES, design_row, features  # noqa: E402
+from server.decision import FEATURES, Standardization, design, features  # noqa: E402
 from server.evaluation import read_questions  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
@@ -57,19 +57,14 @@ def fit(x: Matrix, y: Matrix, penalty: float) -> Matrix:
     return weights
 
 
-Fitted = tuple[Matrix, Matrix, Matrix, Matrix, Matrix]  # low, high, mean, scale, weights
-
-
-def design(raw: Matrix, low: Matrix, high: Matrix, mean: Matrix, scale: Matrix) -> Matrix:
-    standardized = (np.clip(raw, low, high) - mean) / scale
-    return np.array([design_row(row) for row in standardized])
+Fitted = tuple[Standardization, Matrix]  # the features' standardization, the weights
 
 
 def fit_standardized(raw: Matrix, y: Matrix, penalty: float) -> Fitted:
     low, high = np.percentile(raw, 1, axis=0), np.percentile(raw, 99, axis=0)
     held = np.clip(raw, low, high)
-    mean, scale = held.mean(axis=0), held.std(axis=0) + 1e-9
-    return low, high, mean, scale, fit(design(raw, low, high, mean, scale), y, penalty)
+    standardize = Standardization(low, high, held.mean(axis=0), held.std(axis=0) + 1e-9)
+    return standardize, fit(design(standardize(raw)), y, penalty)
 
 
 def held_out(raw: Matrix, y: Matrix, penalty: float, seed: int) -> Matrix:
@@ -77,8 +72,8 @@ def held_out(raw: Matrix, y: Matrix, penalty: float, seed: int) -> Matrix:
     result = np.zeros(len(raw))
     for fold in range(5):
         train, test = folds != fold, folds == fold
-        *standardization, weights = fit_standardized(raw[train], y[train], penalty)
-        result[test] = 1 / (1 + np.exp(-design(raw[test], *standardization) @ weights))
+        standardize, weights = fit_standardized(raw[train], y[train], penalty)
+        result[test] = 1 / (1 + np.exp(-design(standardize(raw[test])) @ weights))
     return result
 
 
@@ -126,7 +121,8 @@ def write_weights(path: Path, model: Fitted, floors: Matrix) -> None:
     def numbers(values: Matrix) -> str:
         return "(\n" + "".join(f"    {v:.6g},\n" for v in values) + ")"
 
-    low, high, mean, scale, weights = model
+    standardize, weights = model
+    low, high, mean, scale = standardize.low, standardize.high, standardize.mean, standardize.scale
     path.write_text(
         '"""Decision model weights, written by bench/fit_decision.py; do not edit by hand."""\n\n'
         "FEATURES = (\n" + "".join(f'    "{name}",\n' for name in FEATURES) + ")\n"

@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 BUNDLED_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 BUNDLED_ID = "sentence-transformers/all-MiniLM-L6-v2"
+# Up to this many questions, `embed_few` (the bare forward pass) is the faster call.
+SMALL_BATCH = 4
 
 
 class Embedder(Protocol):

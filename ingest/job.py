@@ -116,23 +116,16 @@ class IngestJob:
         logger.info("ingest finished %s", report.summary())
         return report
 
-    def _outdated(self, current: str | None) -> bool:
-        """Whether the current version was written with an older chunk layout (it is then
-        rebuilt whole: its chunks lack what this version of Frontdesk reads)."""
-        if current is None:
-            return False
-        try:
-            client, _ = self.versions.open(current)
-        except SchemaMismatchError as exc:
-            logger.warning("rebuilding the whole index: %s", exc)
-            return True
-        self.versions.release(client)
-        return False
-
-    def _stored_hashes(self, current: str | None, rebuild: bool) -> dict[str, str]:
+    def _stored_hashes(self, current: str | None, rebuild: bool) -> dict[str, str] | None:
+        """Article hashes of the current version; None when it was written with an older
+        chunk layout (it is then rebuilt whole: its chunks lack what this version reads)."""
         if current is None or rebuild:
             return {}
-        client, index = self.versions.open(current)
+        try:
+            client, index = self.versions.open(current)
+        except SchemaMismatchError as exc:
+            logger.warning("rebuilding the whole index: %s", exc)
+            return None
         try:
             index.require_model(self.embedder.model_id)
             return index.article_hashes()
@@ -148,8 +141,10 @@ class IngestJob:
     ) -> IngestReport:
         self.versions.cleanup()
         current = self.versions.read_pointer().current
-        rebuild = rebuild or self._outdated(current)
-        plan = plan_changes(hashes, self._stored_hashes(current, rebuild))
+        stored = self._stored_hashes(current, rebuild)
+        if stored is None:
+            rebuild, stored = True, {}
+        plan = plan_changes(hashes, stored)
         report = IngestReport(
             added=plan.added,
             changed=plan.changed,

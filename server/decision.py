@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -99,21 +100,35 @@ def features(retrieval: Retrieval, snapshot: KnowledgeSnapshot) -> dict[str, flo
     return values
 
 
-def design_row(standardized: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The model's inputs: 1, the standardized features, and their pairwise products."""
-    upper = np.triu_indices(len(standardized))
-    pairs = np.outer(standardized, standardized)[upper]
-    return np.concatenate([[1.0], standardized, pairs])
+@lru_cache(maxsize=4)
+def _pairs(count: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    rows, columns = np.triu_indices(count)
+    return rows, columns
 
 
-def standardize(raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def design(standardized: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The model's inputs, a row per question: 1, the standardized features, and their
+    pairwise products (i <= j, row by row)."""
+    z = np.atleast_2d(standardized)
+    rows, columns = _pairs(z.shape[1])
+    return np.hstack([np.ones((len(z), 1)), z, z[:, rows] * z[:, columns]])
+
+
+@dataclass(frozen=True)
+class Standardization:
     """Features held to the range the model was fitted on (its 1st to 99th percentiles:
     the quadratic terms must not extrapolate), then standardized."""
-    held = np.clip(raw, np.asarray(fitted.LOW), np.asarray(fitted.HIGH))
-    standardized: npt.NDArray[np.float64] = (held - np.asarray(fitted.MEAN)) / np.asarray(
-        fitted.SCALE
-    )
-    return standardized
+
+    low: npt.NDArray[np.float64]
+    high: npt.NDArray[np.float64]
+    mean: npt.NDArray[np.float64]
+    scale: npt.NDArray[np.float64]
+
+    def __call__(self, raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        standardized: npt.NDArray[np.float64] = (np.clip(raw, self.low, self.high) - self.mean) / (
+            self.scale
+        )
+        return standardized
 
 
 class Decider:
@@ -125,11 +140,15 @@ class Decider:
                 "server/decision_weights.py was fitted on other features; refit it with "
                 "bench/fit_decision.py"
             )
+        self._standardize = Standardization(
+            *(np.asarray(v) for v in (fitted.LOW, fitted.HIGH, fitted.MEAN, fitted.SCALE))
+        )
         self._weights = np.asarray(fitted.WEIGHTS)
 
     def confidence(self, values: dict[str, float]) -> float:
         raw = np.array([values[f] for f in FEATURES], dtype=np.float64)
-        z = float(design_row(standardize(raw)) @ self._weights) + PAGE_WEIGHT * values["page"]
+        logit = float(design(self._standardize(raw))[0] @ self._weights)
+        z = logit + PAGE_WEIGHT * values["page"]
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def decide(self, retrieval: Retrieval, snapshot: KnowledgeSnapshot) -> Decision:

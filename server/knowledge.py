@@ -82,11 +82,10 @@ class KnowledgeSnapshot:
         self.article_ids = sorted(self.articles)
         self._build_arrays()
         tokens = [with_bigrams(tokenize(c.embedding_text)) for c in self.chunks]
-        self.title_terms = {
-            a: frozenset(tokenize(self.articles[a].title)) for a in self.article_ids
-        }
+        titles = [tokenize(self.articles[a].title) for a in self.article_ids]
+        self.title_terms = {a: frozenset(t) for a, t in zip(self.article_ids, titles, strict=True)}
         self.lexical = LexicalIndex(tokens)
-        self.titles = LexicalIndex([tokenize(self.articles[a].title) for a in self.article_ids])
+        self.titles = LexicalIndex(titles)
         logger.info(
             "knowledge snapshot built version=%s chunks=%d articles=%d seconds=%.2f",
             version,

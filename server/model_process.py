@@ -34,12 +34,16 @@ from typing import IO
 
 import numpy as np
 
-from ingest.embedding import SentenceTransformerEmbedder, resolve_model, use_threads
+from ingest.embedding import (
+    SMALL_BATCH,
+    SentenceTransformerEmbedder,
+    resolve_model,
+    use_threads,
+)
 
 logger = logging.getLogger(__name__)
 
 FAILED = 0xFFFFFFFF
-SMALL_BATCH = 4  # up to this many questions: the bare forward pass
 START_TIMEOUT_SECONDS = 120.0
 
 

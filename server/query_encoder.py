@@ -21,13 +21,12 @@ from dataclasses import dataclass
 
 from threadpoolctl import threadpool_limits
 
-from ingest.embedding import Embedder, use_threads
+from ingest.embedding import SMALL_BATCH, Embedder, use_threads
 from server.shared_cache import SharedVectors
 
 logger = logging.getLogger(__name__)
 
 Vector = tuple[float, ...]
-SMALL_BATCH = 4  # up to this many questions, one CPU thread answers faster than several
 
 
 def cache_key(text: str) -> str:
@@ -165,6 +164,7 @@ class QueryEncoder:
     def _run(self) -> None:
         while (batch := self._take_batch()) is not None:
             keys = list(dict.fromkeys(p.key for p in batch))
+            # in this process, one CPU thread answers a few questions faster than several
             use_threads(1 if len(keys) <= SMALL_BATCH else self._cores)
             started = time.perf_counter()
             try:
