@@ -47,6 +47,15 @@ class LiveIndex:
     def on_switch(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
+    def known_current(self) -> bool:
+        """True when the open version is known to be the published one without waiting on
+        a server: checked within the interval, or the local pointer file has not moved."""
+        if self._collection is None:
+            return False
+        if time.monotonic() - self._checked_at < self._interval:
+            return True
+        return self._versions.local_pointer and self._versions.change_token() == self._token
+
     def collection(self) -> IndexCollection | None:
         """The current version's collection (None before the first ingest)."""
         self.refresh()

@@ -71,6 +71,8 @@ def _chroma_settings() -> Any:
 class IndexVersions:
     """Where index versions live. Subclasses: :class:`EmbeddedVersions`, :class:`ServerVersions`."""
 
+    local_pointer = False  # True when `change_token` reads a local file, not a server
+
     def __init__(self, data_dir: Path, prefix: str) -> None:
         self.data_dir = data_dir
         self.prefix = prefix
@@ -166,6 +168,8 @@ class IndexVersions:
 
 class EmbeddedVersions(IndexVersions):
     """Versions as folders under ``<data dir>/index``, pointer in ``CURRENT``."""
+
+    local_pointer = True
 
     @property
     def root(self) -> Path:

@@ -55,6 +55,14 @@ class Answerer:
             self._snapshot = snapshot
         return snapshot
 
+    def snapshot_at_hand(self) -> KnowledgeSnapshot | None:
+        """The snapshot, when it is known to be current without opening an index version
+        or asking a Chroma server (None otherwise: `current` would do that)."""
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.version != self.live.version:
+            return None
+        return snapshot if self.live.known_current() else None
+
     def current(self) -> tuple[KnowledgeSnapshot, IndexCollection]:
         """The snapshot and collection of the live version (switching if one was published)."""
         collection = self.live.collection()
@@ -73,8 +81,11 @@ class Answerer:
         locale: str | None = None,
         *,
         exclude_questions: bool = False,
+        snapshot: KnowledgeSnapshot | None = None,
     ) -> Outcome:
-        snapshot, _ = self.current()
+        """The reply to a question; from ``snapshot`` if given, else the current one."""
+        if snapshot is None:
+            snapshot, _ = self.current()
         query = Query(question, vector, page_url, locale, sections_only=exclude_questions)
         retrieval = self.retriever.retrieve(snapshot, query, limit=MAX_SOURCES * 2)
         decision = self.decider.decide(retrieval, snapshot)

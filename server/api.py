@@ -45,7 +45,8 @@ def check_page_url(value: str | None, field: str = "page_url") -> None:
 
 
 def _scoring_limiter(state: State) -> anyio.CapacityLimiter:
-    """Scoring is CPU work: one thread per core, not one per request, or threads thrash."""
+    """Switching to a new index version is slow work: one thread per core, not one per
+    request, or threads thrash."""
     limiter: anyio.CapacityLimiter | None = state.get("scoring_limiter")
     if limiter is None:
         limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
@@ -76,15 +77,18 @@ class AskController(Controller):
         await admit(request, "ask", data.site, data.visitor_id)
         answerer = _answerer(state)
         vector = await answerer.encoder.encode(question)
+        question_args = (question, vector, data.page_for_matching(), data.locale)
         try:
-            outcome = await anyio.to_thread.run_sync(
-                answerer.answer,
-                question,
-                vector,
-                data.page_for_matching(),
-                data.locale,
-                limiter=_scoring_limiter(state),
-            )
+            snapshot = answerer.snapshot_at_hand()
+            if snapshot is not None:
+                # scoring alone takes about a millisecond: less than a hop to a thread
+                # and back costs under load (bench/ask_bench.py)
+                outcome = answerer.answer(*question_args, snapshot=snapshot)
+            else:  # a new index version to open: that waits on disk or a server
+                limiter = _scoring_limiter(state)
+                outcome = await anyio.to_thread.run_sync(
+                    answerer.answer, *question_args, limiter=limiter
+                )
         except IndexNotReadyError as exc:
             raise ServiceUnavailableException(detail=str(exc)) from None
         ANSWERS.labels(outcome.response.status).inc()

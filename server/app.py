@@ -145,9 +145,15 @@ def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:
 
 def build_answerer(settings: Settings, embedder: Embedder | None = None) -> Answerer:
     """Everything `/ask` needs, from the settings (tests may pass their own embedder)."""
+    replicas: list[ModelProcess] = []
     if embedder is None:
-        model = ModelProcess if settings.query_model_process else SentenceTransformerEmbedder
-        embedder = model(settings.embedding_model, int8=settings.query_model_int8)
+        name, int8 = settings.embedding_model, settings.query_model_int8
+        if settings.query_model_processes:
+            embedder, *replicas = [
+                ModelProcess(name, int8=int8) for _ in range(settings.query_model_processes)
+            ]
+        else:
+            embedder = SentenceTransformerEmbedder(name, int8=int8)
     shared = None
     if settings.redis_url:
         flavour = ":int8" if getattr(embedder, "int8", False) else ""
@@ -157,7 +163,7 @@ def build_answerer(settings: Settings, embedder: Embedder | None = None) -> Answ
     return Answerer(
         live=open_live_index(settings),
         encoder=QueryEncoder(
-            embedder, settings.query_cache_size, settings.query_batch_size, shared
+            embedder, settings.query_cache_size, settings.query_batch_size, shared, replicas
         ),
         retriever=Retriever(settings.default_locale, settings.page_boost),
         decider=Decider(settings.answer_threshold, settings.suggest_threshold),
@@ -190,7 +196,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Litestar
         answerer.encoder.start()
         try:
             answerer.current()  # open the index and build the snapshot before traffic
-            answerer.encoder.encode_now(["warm up"])
+            answerer.encoder.warm_up()
         except Exception as exc:
             logger.warning("not ready yet: %s", exc)
 

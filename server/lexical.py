@@ -112,7 +112,8 @@ class LexicalIndex:
             for term in {self._vocabulary[t] for t in doc}:
                 rows.append(row)
                 cols.append(term)
-        self._presence = sp.csr_matrix(
+        # by column: a question reads only its own terms' columns
+        self._presence = sp.csc_matrix(
             (np.ones(len(rows)), (rows, cols)), shape=(self.size, len(self._vocabulary))
         )
         frequency = np.bincount(cols, minlength=len(self._vocabulary)).astype(np.float64)
@@ -137,9 +138,8 @@ class LexicalIndex:
         total = float(self._idf[ids].sum()) + unknown * self.max_idf()
         if not ids or total <= 0:
             return np.zeros(self.size)
-        weights = np.zeros(len(self._vocabulary))
-        weights[ids] = self._idf[ids]
-        return np.asarray(self._presence @ weights, dtype=np.float64) / total
+        covered = self._presence[:, ids] @ self._idf[ids]
+        return np.asarray(covered, dtype=np.float64) / total
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term; 0 for unknown terms."""

@@ -8,11 +8,13 @@ own the model has its own interpreter and keeps pace.
 
 :class:`ModelProcess` starts ``python -m server.model_process MODEL [--int8]``,
 writes batches of questions to its stdin and reads float32 vectors from its
-stdout. It is used from one thread (the query encoder's). If the process dies,
-the next call starts a new one and retries once.
+stdout. Each call says how many CPU threads the model may use: the query encoder
+gives a lone question every core when nothing else is embedding, and one core to
+each of its model processes under load. If the process dies, the next call
+starts a new one and retries once.
 
 Frames, all lengths 4-byte big-endian:
-  request:  length, then the questions as a JSON list (UTF-8)
+  request:  length, then ``{"texts": [questions], "threads": n}`` as JSON (UTF-8)
   reply:    rows, dimension, then rows x dimension float32 (little-endian);
             rows 0xFFFFFFFF: length, then an error message (UTF-8)
   on start: the dimension, once the model is loaded
@@ -94,16 +96,18 @@ class ModelProcess:
         with self._lock:
             self._ensure_started()
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    def embed(self, texts: Sequence[str], threads: int | None = None) -> list[list[float]]:
+        """Vectors for ``texts``; the model uses ``threads`` CPU threads (default: every core)."""
         if not texts:
             return []
+        request = {"texts": list(texts), "threads": threads or os.cpu_count() or 1}
         with self._lock:
             try:
-                return self._ask(list(texts))
+                return self._ask(request)
             except (EOFError, BrokenPipeError, OSError) as exc:
                 logger.warning("the model process ended (%s); starting a new one", exc)
                 self._stop()
-                return self._ask(list(texts))
+                return self._ask(request)
 
     def close(self) -> None:
         with self._lock:
@@ -116,9 +120,11 @@ class ModelProcess:
         command = [sys.executable, "-m", "server.model_process", self._name]
         if self.int8:
             command.append("--int8")
-        process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ.copy()
-        )
+        # After each parallel operator PyTorch's OpenMP threads spin (300,000 times by
+        # default) before they sleep, burning a core another model process or the server
+        # needs. 10,000 spins still bridge the gaps between the operators of one call.
+        env = {"GOMP_SPINCOUNT": "10000", **os.environ}
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert process.stdout is not None
         try:
             self._dimension = _read_u32(process.stdout)
@@ -135,10 +141,10 @@ class ModelProcess:
         )
         return process
 
-    def _ask(self, texts: list[str]) -> list[list[float]]:
+    def _ask(self, request: dict[str, object]) -> list[list[float]]:
         process = self._ensure_started()
         assert process.stdin is not None and process.stdout is not None
-        payload = json.dumps(texts).encode("utf-8")
+        payload = json.dumps(request).encode("utf-8")
         process.stdin.write(struct.pack(">I", len(payload)) + payload)
         process.stdin.flush()
         rows = _read_u32(process.stdout)
@@ -176,9 +182,6 @@ def serve(name: str, int8: bool, requests: IO[bytes], replies: IO[bytes]) -> Non
     """The child's loop: read batches of questions until stdin closes."""
     embedder = SentenceTransformerEmbedder(name, int8=int8)
     dimension = embedder.dimension  # loads the model
-    # Every core, even for one question: alone in its process, the model does not wait
-    # for request threads, and two threads halve a lone question's time.
-    use_threads(os.cpu_count() or 1)
     replies.write(struct.pack(">I", dimension))
     replies.flush()
     while True:
@@ -186,8 +189,12 @@ def serve(name: str, int8: bool, requests: IO[bytes], replies: IO[bytes]) -> Non
             size = _read_u32(requests)
         except EOFError:
             return
-        texts = json.loads(_read_exact(requests, size).decode("utf-8"))
+        request = json.loads(_read_exact(requests, size).decode("utf-8"))
+        texts = request["texts"]
         try:
+            # alone in its process, the model does not wait for request threads: a lone
+            # question is faster on two threads than one, unlike in the server process
+            use_threads(request["threads"])
             few = len(texts) <= SMALL_BATCH
             rows = embedder.embed_few(texts) if few else embedder.embed(texts)
             vectors = np.asarray(rows, dtype="<f4").reshape(len(texts), -1)

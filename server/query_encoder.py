@@ -1,11 +1,15 @@
 """Question embeddings for the API: cached, batched, and off the event loop.
 
-One worker thread owns the model. Requests put their question in a queue and
-await a future; whenever the worker is free it takes everything waiting (up to
-``max_batch``) and embeds it in one model call. A lone request is embedded at
-once; under load, concurrent requests share model calls. Repeated questions,
-the norm in support, are answered from an LRU cache without touching the model, and,
-with Redis, from the cache all server processes share.
+Worker threads own the model, one per copy of it (a model process each, two by
+default). Requests put their question in a queue and await a future. When no
+copy is busy, the first takes the question at once: a lone question is
+embedded with every core. Under load, a free copy waits until ``GATHER_SIZE``
+questions are queued or the oldest has waited ``GATHER_SECONDS``, then embeds
+them all (up to ``max_batch``) in one call on its share of the cores: a model
+call costs far less per question in a batch than alone (bench/ask_bench.py
+prints both). Repeated questions, the norm in support, are answered from an LRU
+cache without touching the model, and, with Redis, from the cache all server
+processes share.
 """
 
 from __future__ import annotations
@@ -17,16 +21,24 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from threadpoolctl import threadpool_limits
 
 from ingest.embedding import SMALL_BATCH, Embedder, use_threads
+from server.model_process import ModelProcess
 from server.shared_cache import SharedVectors
 
 logger = logging.getLogger(__name__)
 
 Vector = tuple[float, ...]
+
+# Under load, a free model copy waits for this many questions, or until the oldest
+# has waited this long (measured with bench/ask_bench.py).
+GATHER_SIZE = 8
+GATHER_SECONDS = 0.005
 
 
 def cache_key(text: str) -> str:
@@ -39,6 +51,7 @@ class _Pending:
     key: str
     future: asyncio.Future[Vector]
     loop: asyncio.AbstractEventLoop
+    queued_at: float
 
 
 class QueryEncoder:
@@ -48,8 +61,12 @@ class QueryEncoder:
         cache_size: int = 10_000,
         max_batch: int = 64,
         shared: SharedVectors | None = None,
+        replicas: Sequence[ModelProcess] = (),
     ) -> None:
+        """``replicas``: more processes of the same model, each with a worker of its own."""
         self._embedder = embedder
+        self._models: list[Embedder] = [embedder, *replicas]
+        self._busy = [False] * len(self._models)
         self._shared = shared
         self._cache_size = cache_size
         self._max_batch = max_batch
@@ -58,7 +75,7 @@ class QueryEncoder:
         self._queue: list[_Pending] = []
         self._wakeup = threading.Condition()
         self._closed = False
-        self._worker: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         self.model_calls = 0
         self.cache_hits = 0
         self.shared_hits = 0
@@ -68,8 +85,13 @@ class QueryEncoder:
     def embedder(self) -> Embedder:
         return self._embedder
 
+    @property
+    def models(self) -> tuple[Embedder, ...]:
+        """Every copy of the model, the first one first."""
+        return tuple(self._models)
+
     def start(self) -> None:
-        if self._worker is None:
+        if not self._workers:
             # The model's forward pass takes the GIL between its hundreds of small ops;
             # while request threads run Python it waits up to the switch interval each
             # time (5 ms by default). And BLAS threads in retrieval's small matrix
@@ -77,20 +99,31 @@ class QueryEncoder:
             # (bench/ask_bench.py): both make the model up to twice as slow.
             sys.setswitchinterval(0.001)
             threadpool_limits(1, user_api="blas")
-            self._worker = threading.Thread(target=self._run, name="query-encoder", daemon=True)
-            self._worker.start()
+            for index, model in enumerate(self._models):
+                name = f"query-encoder-{index}"
+                worker = threading.Thread(target=self._run, args=(index, model), name=name)
+                worker.daemon = True
+                worker.start()
+                self._workers.append(worker)
+
+    def warm_up(self) -> None:
+        """Load every copy of the model now (in parallel), not on the first questions."""
+        with ThreadPoolExecutor(len(self._models)) as pool:
+            for done in [pool.submit(model.embed, ["warm up"]) for model in self._models]:
+                done.result()
 
     def close(self) -> None:
         with self._wakeup:
             self._closed = True
             self._wakeup.notify_all()
-        if self._worker is not None:
-            self._worker.join(timeout=10)
+        for worker in self._workers:
+            worker.join(timeout=10)
         if self._shared is not None:
             self._shared.close()
-        close_model = getattr(self._embedder, "close", None)
-        if close_model is not None:  # a model in a process of its own
-            close_model()
+        for model in self._models:
+            close_model = getattr(model, "close", None)
+            if close_model is not None:  # a model in a process of its own
+                close_model()
 
     def cached(self, text: str) -> Vector | None:
         key = cache_key(text)
@@ -107,12 +140,12 @@ class QueryEncoder:
             return vector
         self.start()
         loop = asyncio.get_running_loop()
-        pending = _Pending(cache_key(text), loop.create_future(), loop)
+        pending = _Pending(cache_key(text), loop.create_future(), loop, time.monotonic())
         with self._wakeup:
             if self._closed:
                 raise RuntimeError("the query encoder is closed")
             self._queue.append(pending)
-            self._wakeup.notify()
+            self._wakeup.notify_all()
         return await pending.future
 
     def encode_now(self, texts: list[str]) -> list[Vector]:
@@ -125,17 +158,23 @@ class QueryEncoder:
             found.update(self._embed(missing))
         return [found[k] for k in keys]
 
-    def _embed(self, keys: list[str]) -> dict[str, Vector]:
+    def _embed(
+        self, keys: list[str], model: Embedder | None = None, threads: int | None = None
+    ) -> dict[str, Vector]:
         """Vectors for questions not in this process's cache: the shared cache, then the model."""
         vectors = self._shared.get_many(keys) if self._shared is not None else {}
         self.shared_hits += len(vectors)
         missing = [k for k in keys if k not in vectors]
         if missing:
             self.model_calls += 1
-            embed = self._embedder.embed
-            if len(missing) <= SMALL_BATCH:  # a few questions: the bare forward pass, if offered
-                embed = getattr(self._embedder, "embed_few", embed)
-            embedded = dict(zip(missing, map(tuple, embed(missing)), strict=True))
+            model = model or self._embedder
+            if isinstance(model, ModelProcess):
+                rows = model.embed(missing, threads)
+            elif len(missing) <= SMALL_BATCH:  # a few questions: the bare forward pass, if offered
+                rows = getattr(model, "embed_few", model.embed)(missing)
+            else:
+                rows = model.embed(missing)
+            embedded = dict(zip(missing, map(tuple, rows), strict=True))
             if self._shared is not None:
                 self._shared.put_many(embedded)
             vectors.update(embedded)
@@ -152,30 +191,67 @@ class QueryEncoder:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def _take_batch(self) -> list[_Pending] | None:
+    def _take_batch(self, worker: int) -> list[_Pending] | None:
         with self._wakeup:
-            while not self._queue and not self._closed:
-                self._wakeup.wait()
-            if self._closed and not self._queue:
-                return None
+            self._busy[worker] = False
+            self._wakeup.notify_all()  # a free copy changes what the others wait for
+            while True:
+                if self._closed and not self._queue:
+                    return None
+                wait = self._wait_before_taking(worker)
+                if wait == 0.0:
+                    break
+                self._wakeup.wait(wait)
+            self._busy[worker] = True
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             return batch
 
-    def _run(self) -> None:
-        while (batch := self._take_batch()) is not None:
+    def _wait_before_taking(self, worker: int) -> float | None:
+        """0 when ``worker`` should take the queue now; else how long to wait (None: until
+        told). Called with the lock held."""
+        if not self._queue:
+            return None
+        if self._closed or not any(self._busy):
+            # nothing else is embedding: the first free copy takes the questions at once
+            return 0.0 if worker == self._busy.index(False) else None
+        if len(self._queue) >= GATHER_SIZE:
+            return 0.0
+        waited = time.monotonic() - self._queue[0].queued_at
+        return max(0.0, GATHER_SECONDS - waited)
+
+    def _threads(self, worker: int, questions: int) -> int:
+        """CPU threads for a model call: in a model process, every core when no other copy
+        is busy, else its share; in this process, one for a few questions (request
+        threads hold the interpreter lock between the model's operators)."""
+        if not isinstance(self._models[worker], ModelProcess):
+            return 1 if questions <= SMALL_BATCH else self._cores
+        with self._wakeup:
+            others = any(busy for i, busy in enumerate(self._busy) if i != worker)
+        alone = questions <= SMALL_BATCH and not others
+        return self._cores if alone else max(1, self._cores // len(self._models))
+
+    def _run(self, worker: int, model: Embedder) -> None:
+        while (batch := self._take_batch(worker)) is not None:
             keys = list(dict.fromkeys(p.key for p in batch))
-            # in this process, one CPU thread answers a few questions faster than several
-            use_threads(1 if len(keys) <= SMALL_BATCH else self._cores)
+            threads = self._threads(worker, len(keys))
+            if not isinstance(model, ModelProcess):
+                use_threads(threads)
             started = time.perf_counter()
             try:
-                vectors = self._embed(keys)
+                vectors = self._embed(keys, model, threads)
             except Exception as exc:
                 logger.exception("embedding questions failed batch=%d", len(batch))
                 for pending in batch:
                     pending.loop.call_soon_threadsafe(_fail, pending.future, exc)
                 continue
             elapsed_ms = 1000 * (time.perf_counter() - started)
-            logger.debug("embedded %d questions in %.1f ms", len(keys), elapsed_ms)
+            logger.debug(
+                "embedded %d questions in %.1f ms worker=%d threads=%d",
+                len(keys),
+                elapsed_ms,
+                worker,
+                threads,
+            )
             for pending in batch:
                 pending.loop.call_soon_threadsafe(_resolve, pending.future, vectors[pending.key])
 

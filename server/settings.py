@@ -142,11 +142,13 @@ class Settings(BaseSettings):
         description="Most questions embedded in one model call when requests arrive together.",
         json_schema_extra=_group("answering"),
     )
-    query_model_process: bool = Field(
-        True,
-        description="Run the question model in a process of its own (one per server worker), "
-        "so that it keeps its pace while requests run Python; off, it runs in the server "
-        "process.",
+    query_model_processes: int = Field(
+        2,
+        ge=0,
+        le=64,
+        description="Processes of the question model per server worker. Under load each "
+        "embeds batches of its own on its share of the cores; a lone question gets every "
+        "core. 0 runs the model in the server process.",
         json_schema_extra=_group("answering"),
     )
     query_model_int8: bool = Field(

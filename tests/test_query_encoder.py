@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ import pytest
 from ingest.embedding import SentenceTransformerEmbedder
 from server.app import build_answerer
 from server.model_process import ModelProcess
-from server.query_encoder import QueryEncoder, cache_key
+from server.query_encoder import GATHER_SECONDS, QueryEncoder, cache_key
 from server.settings import Settings
 from tests.fakes import FakeEmbedder
 
@@ -57,7 +58,95 @@ def test_concurrent_questions_share_model_calls_off_the_event_loop() -> None:
     expected = FakeEmbedder().embed([f"question {i}" for i in range(40)])
     assert vectors == [tuple(v) for v in expected]  # each request got its own vector
     assert len(embedder.calls) <= 3  # the first alone, the rest batched while it ran
-    assert embedder.threads == {"query-encoder"}
+    assert embedder.threads == {"query-encoder-0"}
+
+
+class FakeModelProcess(ModelProcess):
+    """A model process without the process: 50 ms per call, recording each call's
+    questions and CPU threads."""
+
+    def __init__(self) -> None:
+        super().__init__("fake/bag-of-words")
+        self.calls: list[tuple[list[str], int | None]] = []
+        self.closed = False
+
+    def embed(self, texts: Sequence[str], threads: int | None = None) -> list[list[float]]:
+        self.calls.append((list(texts), threads))
+        time.sleep(0.05)
+        return FakeEmbedder().embed(texts)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_lone_question_goes_to_the_first_model_process_on_every_core() -> None:
+    first, second = FakeModelProcess(), FakeModelProcess()
+    encoder = QueryEncoder(first, replicas=[second])
+
+    async def main() -> None:
+        for i in range(3):
+            started = time.perf_counter()
+            await encoder.encode(f"question {i}")
+            assert time.perf_counter() - started < 0.05 + GATHER_SECONDS  # not held back
+
+    asyncio.run(main())
+    encoder.close()
+    cores = os.cpu_count() or 1
+    assert first.calls == [([f"question {i}"], cores) for i in range(3)]
+    assert second.calls == []
+    assert first.closed and second.closed
+
+
+def test_under_load_each_model_process_embeds_batches_on_its_share_of_the_cores() -> None:
+    first, second = FakeModelProcess(), FakeModelProcess()
+    encoder = QueryEncoder(first, replicas=[second])
+
+    async def main() -> list[tuple[float, ...]]:
+        wave = [asyncio.ensure_future(encoder.encode(f"question {i}")) for i in range(10)]
+        await asyncio.sleep(0.01)  # the first process is busy with the first wave
+        wave += [asyncio.ensure_future(encoder.encode(f"question {i}")) for i in range(10, 20)]
+        return await asyncio.gather(*wave)
+
+    vectors = asyncio.run(main())
+    encoder.close()
+    expected = FakeEmbedder().embed([f"question {i}" for i in range(20)])
+    assert vectors == [tuple(v) for v in expected]
+    share = max(1, (os.cpu_count() or 1) // 2)
+    calls = first.calls + second.calls
+    assert sorted(q for texts, _ in calls for q in texts) == sorted(
+        f"question {i}" for i in range(20)
+    )
+    assert len(calls) <= 4  # batches, not one call per question
+    assert second.calls and all(threads == share for _, threads in second.calls)
+
+
+def test_under_load_a_free_model_process_waits_briefly_for_more_questions() -> None:
+    first, second = FakeModelProcess(), FakeModelProcess()
+    encoder = QueryEncoder(first, replicas=[second])
+
+    async def main() -> float:
+        busy = asyncio.ensure_future(encoder.encode("keeps the first process busy"))
+        await asyncio.sleep(0.01)
+        started = time.perf_counter()
+        await encoder.encode("a lone question under load")
+        waited = time.perf_counter() - started
+        await busy
+        return waited
+
+    waited = asyncio.run(main())
+    encoder.close()
+    # gathered for GATHER_SECONDS, then embedded alone on the second process's share
+    assert GATHER_SECONDS + 0.05 <= waited < GATHER_SECONDS + 0.05 + 0.1
+    share = max(1, (os.cpu_count() or 1) // 2)
+    assert second.calls == [(["a lone question under load"], share)]
+
+
+def test_warm_up_loads_every_model_process() -> None:
+    first, second = FakeModelProcess(), FakeModelProcess()
+    encoder = QueryEncoder(first, replicas=[second])
+    encoder.warm_up()
+    assert len(first.calls) == 1 and len(second.calls) == 1
+    assert encoder.cached("warm up") is None  # not a question anyone asked
 
 
 def test_cache_keeps_only_the_most_recent_questions() -> None:
@@ -111,10 +200,12 @@ def test_int8_question_model_is_quantized_and_close_to_float32(
 def test_settings_choose_where_the_question_model_runs_and_in_what_precision(
     tmp_path: Path,
 ) -> None:
-    default = build_answerer(Settings(data_dir=tmp_path)).encoder.embedder
-    assert isinstance(default, ModelProcess) and not default.int8
-    int8 = build_answerer(Settings(data_dir=tmp_path, query_model_int8=True)).encoder.embedder
-    assert isinstance(int8, ModelProcess) and int8.int8
-    settings = Settings(data_dir=tmp_path, query_model_process=False, query_model_int8=True)
-    in_process = build_answerer(settings).encoder.embedder
+    default = build_answerer(Settings(data_dir=tmp_path)).encoder.models
+    assert len(default) == 2
+    assert all(isinstance(m, ModelProcess) and not m.int8 for m in default)
+    settings = Settings(data_dir=tmp_path, query_model_processes=3, query_model_int8=True)
+    int8 = build_answerer(settings).encoder.models
+    assert len(int8) == 3 and all(isinstance(m, ModelProcess) and m.int8 for m in int8)
+    settings = Settings(data_dir=tmp_path, query_model_processes=0, query_model_int8=True)
+    (in_process,) = build_answerer(settings).encoder.models
     assert isinstance(in_process, SentenceTransformerEmbedder) and in_process.int8

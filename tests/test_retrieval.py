@@ -99,3 +99,24 @@ def test_headings_score_their_article_for_the_decision_but_are_never_cited(
     assert heading["refunds"] > heading["export"]
     assert heading["refunds-de"] == -1.0  # another locale's headings take no part
     assert outcome.decision.features["heading_gap"] > 0
+
+
+def test_the_snapshot_is_at_hand_only_while_no_newer_version_is_published(
+    answerer: Answerer, tmp_path: Path
+) -> None:
+    assert answerer.snapshot_at_hand() is None  # nothing opened yet: `answer` would open it
+    first, _ = answerer.current()
+    assert answerer.snapshot_at_hand() is first
+    write_article(
+        tmp_path / "kb",
+        "invoices.md",
+        "id: invoices\ntitle: Invoices\nurl: /help/invoices",
+        "## Download an invoice\n\nEvery invoice is a PDF under Billing.\n",
+    )
+    make_job(
+        tmp_path / "kb", EmbeddedVersions(tmp_path / "data", "frontdesk"), FakeEmbedder()
+    ).run()
+    assert answerer.snapshot_at_hand() is None  # the new version must be opened first
+    assert "invoices" in ask(answerer, "download an invoice pdf")
+    second = answerer.snapshot_at_hand()
+    assert second is not None and second is not first and "invoices" in second.articles
