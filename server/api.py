@@ -81,8 +81,8 @@ class AskController(Controller):
         try:
             snapshot = answerer.snapshot_at_hand()
             if snapshot is not None:
-                # scoring alone takes about a millisecond: less than a hop to a thread
-                # and back costs under load (bench/ask_bench.py)
+                # scoring takes about a millisecond, and a hop to a thread and back
+                # nearly as much again under load (bench/ask_bench.py)
                 outcome = answerer.answer(*question_args, snapshot=snapshot)
             else:  # a new index version to open: that waits on disk or a server
                 limiter = _scoring_limiter(state)

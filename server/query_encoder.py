@@ -2,7 +2,7 @@
 
 Worker threads own the model, one per copy of it (a model process each, two by
 default). Requests put their question in a queue and await a future. When no
-copy is busy, the first takes the question at once: a lone question is
+copy is busy, the first takes the questions at once, and a lone question is
 embedded with every core. Under load, a free copy waits until ``GATHER_SIZE``
 questions are queued or the oldest has waited ``GATHER_SECONDS``, then embeds
 them all (up to ``max_batch``) in one call on its share of the cores: a model
@@ -220,9 +220,10 @@ class QueryEncoder:
         return max(0.0, GATHER_SECONDS - waited)
 
     def _threads(self, worker: int, questions: int) -> int:
-        """CPU threads for a model call: in a model process, every core when no other copy
-        is busy, else its share; in this process, one for a few questions (request
-        threads hold the interpreter lock between the model's operators)."""
+        """CPU threads for a model call. In a model process: every core for a few questions
+        while no other copy is busy, else its share of the cores (copies side by side
+        waste nothing on waiting for each other's threads). In this process: one for a
+        few questions (request threads hold the interpreter lock between operators)."""
         if not isinstance(self._models[worker], ModelProcess):
             return 1 if questions <= SMALL_BATCH else self._cores
         with self._wakeup:
