@@ -44,13 +44,13 @@ def check_page_url(value: str | None, field: str = "page_url") -> None:
         raise invalid(field, "must be an http(s) URL or a path starting with '/'")
 
 
-def _scoring_limiter(state: State) -> anyio.CapacityLimiter:
+def _switch_limiter(state: State) -> anyio.CapacityLimiter:
     """Switching to a new index version is slow work: one thread per core, not one per
     request, or threads thrash."""
-    limiter: anyio.CapacityLimiter | None = state.get("scoring_limiter")
+    limiter: anyio.CapacityLimiter | None = state.get("switch_limiter")
     if limiter is None:
         limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
-        state.scoring_limiter = limiter
+        state.switch_limiter = limiter
     return limiter
 
 
@@ -85,7 +85,7 @@ class AskController(Controller):
                 # nearly as much again under load (bench/ask_bench.py)
                 outcome = answerer.answer(*question_args, snapshot=snapshot)
             else:  # a new index version to open: that waits on disk or a server
-                limiter = _scoring_limiter(state)
+                limiter = _switch_limiter(state)
                 outcome = await anyio.to_thread.run_sync(
                     answerer.answer, *question_args, limiter=limiter
                 )

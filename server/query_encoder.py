@@ -64,7 +64,6 @@ class QueryEncoder:
         replicas: Sequence[ModelProcess] = (),
     ) -> None:
         """``replicas``: more processes of the same model, each with a worker of its own."""
-        self._embedder = embedder
         self._models: list[Embedder] = [embedder, *replicas]
         self._busy = [False] * len(self._models)
         self._shared = shared
@@ -83,7 +82,7 @@ class QueryEncoder:
 
     @property
     def embedder(self) -> Embedder:
-        return self._embedder
+        return self._models[0]
 
     @property
     def models(self) -> tuple[Embedder, ...]:
@@ -92,7 +91,7 @@ class QueryEncoder:
 
     def start(self) -> None:
         if not self._workers:
-            # The model's forward pass takes the GIL between its hundreds of small ops;
+            # A model in this process takes the GIL between its hundreds of small ops;
             # while request threads run Python it waits up to the switch interval each
             # time (5 ms by default). And BLAS threads in retrieval's small matrix
             # products only fight the model for the two cores. Measured under load
@@ -167,13 +166,16 @@ class QueryEncoder:
         missing = [k for k in keys if k not in vectors]
         if missing:
             self.model_calls += 1
-            model = model or self._embedder
+            model = model or self._models[0]
             if isinstance(model, ModelProcess):
                 rows = model.embed(missing, threads)
-            elif len(missing) <= SMALL_BATCH:  # a few questions: the bare forward pass, if offered
-                rows = getattr(model, "embed_few", model.embed)(missing)
             else:
-                rows = model.embed(missing)
+                if threads is not None:
+                    use_threads(threads)
+                embed = model.embed
+                if len(missing) <= SMALL_BATCH:  # a few questions: the bare forward pass
+                    embed = getattr(model, "embed_few", embed)
+                rows = embed(missing)
             embedded = dict(zip(missing, map(tuple, rows), strict=True))
             if self._shared is not None:
                 self._shared.put_many(embedded)
@@ -191,7 +193,8 @@ class QueryEncoder:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def _take_batch(self, worker: int) -> list[_Pending] | None:
+    def _take_batch(self, worker: int) -> tuple[list[_Pending], bool] | None:
+        """The next batch for ``worker``, and whether another copy is embedding."""
         with self._wakeup:
             self._busy[worker] = False
             self._wakeup.notify_all()  # a free copy changes what the others wait for
@@ -202,9 +205,10 @@ class QueryEncoder:
                 if wait == 0.0:
                     break
                 self._wakeup.wait(wait)
+            others_busy = any(self._busy)
             self._busy[worker] = True
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-            return batch
+            return batch, others_busy
 
     def _wait_before_taking(self, worker: int) -> float | None:
         """0 when ``worker`` should take the queue now; else how long to wait (None: until
@@ -219,24 +223,21 @@ class QueryEncoder:
         waited = time.monotonic() - self._queue[0].queued_at
         return max(0.0, GATHER_SECONDS - waited)
 
-    def _threads(self, worker: int, questions: int) -> int:
+    def _threads(self, worker: int, questions: int, others_busy: bool) -> int:
         """CPU threads for a model call. In a model process: every core for a few questions
         while no other copy is busy, else its share of the cores (copies side by side
         waste nothing on waiting for each other's threads). In this process: one for a
         few questions (request threads hold the interpreter lock between operators)."""
         if not isinstance(self._models[worker], ModelProcess):
             return 1 if questions <= SMALL_BATCH else self._cores
-        with self._wakeup:
-            others = any(busy for i, busy in enumerate(self._busy) if i != worker)
-        alone = questions <= SMALL_BATCH and not others
+        alone = questions <= SMALL_BATCH and not others_busy
         return self._cores if alone else max(1, self._cores // len(self._models))
 
     def _run(self, worker: int, model: Embedder) -> None:
-        while (batch := self._take_batch(worker)) is not None:
+        while (taken := self._take_batch(worker)) is not None:
+            batch, others_busy = taken
             keys = list(dict.fromkeys(p.key for p in batch))
-            threads = self._threads(worker, len(keys))
-            if not isinstance(model, ModelProcess):
-                use_threads(threads)
+            threads = self._threads(worker, len(keys), others_busy)
             started = time.perf_counter()
             try:
                 vectors = self._embed(keys, model, threads)
