@@ -6,8 +6,9 @@ For the sample knowledge base and a generated 1,000-article one, it measures:
   * throughput at concurrency 8 and 32 (every reply must be a 200), with new questions;
 and, in the same run, the floor: the bare model embedding one question, batched
 question embedding, and a bare Chroma query, so the figures can be read as ratios.
-Each knowledge base is measured twice: with the float32 model (the default) and
-with the int8 question model (`FRONTDESK_QUERY_MODEL_INT8=true`).
+Each knowledge base is measured three times: with the question model on ONNX
+Runtime (the default), on PyTorch (`FRONTDESK_QUERY_MODEL_RUNTIME=torch`), and
+int8 on PyTorch (`FRONTDESK_QUERY_MODEL_INT8=true`); each with its own floor.
 
 Usage: .venv/bin/python bench/ask_bench.py [--seconds 20] [--articles 1000]
 """
@@ -87,9 +88,21 @@ def run_load(url: str, concurrency: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def floor_figures(data: Path, questions: list[str], int8: bool = False) -> dict[str, float]:
-    """The bare model and a bare Chroma query, measured in this process."""
-    embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2", int8=int8)
+# how the question model runs: (result key suffix, label, server settings)
+FLAVOURS: list[tuple[str, str, dict[str, str]]] = [
+    ("", "float32 on ONNX Runtime (default)", {}),
+    ("_torch", "float32 on PyTorch", {"FRONTDESK_QUERY_MODEL_RUNTIME": "torch"}),
+    ("_int8", "int8 on PyTorch", {"FRONTDESK_QUERY_MODEL_INT8": "true"}),
+]
+
+
+def floor_figures(data: Path, questions: list[str], settings: dict[str, str]) -> dict[str, float]:
+    """The bare model, run as ``settings`` say, and a bare Chroma query, in this process."""
+    embedder = SentenceTransformerEmbedder(
+        "all-MiniLM-L6-v2",
+        int8=settings.get("FRONTDESK_QUERY_MODEL_INT8") == "true",
+        runtime="torch" if settings.get("FRONTDESK_QUERY_MODEL_RUNTIME") else "onnxruntime",
+    )
     embedder.embed(["warm up"])
     singles = []
     for question in questions[:200]:
@@ -126,8 +139,8 @@ def bench_kb(name: str, kb: Path, data: Path, seconds: float, port: int) -> dict
     )
     questions = questions_for(kb, 3_000, seed=len(name))
     result: dict[str, Any] = {"knowledge_base": name}
-    for flavour, int8 in (("", False), ("_int8", True)):
-        floor = floor_figures(data, questions[-1300:], int8)
+    for flavour, _, settings in FLAVOURS:
+        floor = floor_figures(data, questions[-1300:], settings)
         # one wrk client is one address: without a visitor id it would be one rate-limited
         # visitor
         process = serve(
@@ -135,7 +148,7 @@ def bench_kb(name: str, kb: Path, data: Path, seconds: float, port: int) -> dict
             FRONTDESK_DATA_DIR=str(data),
             FRONTDESK_KB_DIR=str(kb),
             FRONTDESK_RATE_LIMITS_PER_VISITOR="{}",
-            FRONTDESK_QUERY_MODEL_INT8=str(int8).lower(),
+            **settings,
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -194,7 +207,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     for result in results:
-        for flavour, label in (("", "float32 model"), ("_int8", "int8 question model")):
+        for flavour, label, _ in FLAVOURS:
             print(f"\n{result['knowledge_base']}, {label}: floor {result['floor' + flavour]}")
             for run in result["load" + flavour]:
                 print(

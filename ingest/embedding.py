@@ -13,12 +13,16 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+from ingest.onnx_transformer import OnnxTransformer
 
 logger = logging.getLogger(__name__)
 
 BUNDLED_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 BUNDLED_ID = "sentence-transformers/all-MiniLM-L6-v2"
+# What runs the model's transformer: PyTorch, or ONNX Runtime (ingest/onnx_transformer.py).
+Runtime = Literal["torch", "onnxruntime"]
 # Up to this many questions, `embed_few` (the bare forward pass) is the faster call.
 SMALL_BATCH = 4
 
@@ -72,13 +76,23 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use."""
 
     def __init__(
-        self, name: str, batch_size: int = 64, device: str = "cpu", *, int8: bool = False
+        self,
+        name: str,
+        batch_size: int = 64,
+        device: str = "cpu",
+        *,
+        int8: bool = False,
+        runtime: Runtime = "torch",
     ) -> None:
         self._source = resolve_model(name)
         self._batch_size = batch_size
         self._device = device
         self.int8 = int8  # linear layers quantized to int8 (for questions, on a CPU)
+        # int8 is PyTorch's quantization, so an int8 model runs on PyTorch
+        self.runtime: Runtime = "torch" if int8 else runtime
         self._model: Any = None
+        self._onnx: OnnxTransformer | None = None
+        self._threads = os.cpu_count() or 1
         self._lock = threading.Lock()
 
     @property
@@ -105,8 +119,15 @@ class SentenceTransformerEmbedder:
                 transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
                 logger.info("loading embedding model model=%s", self._source.load_from)
                 model = SentenceTransformer(self._source.load_from, device=self._device)
+                if self.runtime == "onnxruntime":
+                    self._onnx = OnnxTransformer(model, self.model_id)
                 self._model = _quantized(model) if self.int8 else model
             return self._model
+
+    def use_threads(self, count: int) -> None:
+        """How many CPU threads the next calls may use (see the module's `use_threads`)."""
+        self._threads = count
+        use_threads(count)
 
     @property
     def dimension(self) -> int:
@@ -127,6 +148,8 @@ class SentenceTransformerEmbedder:
         import torch
 
         model = self._load()
+        if self._onnx is not None:
+            return self._embed_onnx(model, self._onnx, texts)
         with torch.inference_mode():
             features = model.preprocess(list(texts))
             output = model(features)["sentence_embedding"]
@@ -136,14 +159,41 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = self._load().encode(
+        model = self._load()
+        if self._onnx is not None:
+            # by length, so each batch pads its texts to about the same length
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            rows: list[list[float]] = [[] for _ in texts]
+            for start in range(0, len(order), self._batch_size):
+                batch = order[start : start + self._batch_size]
+                vectors = self._embed_onnx(model, self._onnx, [texts[i] for i in batch])
+                for i, vector in zip(batch, vectors, strict=True):
+                    rows[i] = vector
+            return rows
+        vectors = model.encode(
             list(texts),
             batch_size=self._batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        rows: list[list[float]] = vectors.tolist()
+        listed: list[list[float]] = vectors.tolist()
+        return listed
+
+    def _embed_onnx(
+        self, model: Any, onnx: OnnxTransformer, texts: Sequence[str]
+    ) -> list[list[float]]:
+        """The transformer on ONNX Runtime, then the model's own pooling and normalizing."""
+        import torch
+
+        with torch.inference_mode():
+            features = model.preprocess(list(texts))
+            hidden = onnx.token_embeddings(features, self._threads)
+            features["token_embeddings"] = torch.from_numpy(hidden)
+            for module in list(model)[1:]:
+                features = module(features)
+            output = features["sentence_embedding"]
+            rows: list[list[float]] = torch.nn.functional.normalize(output, dim=1).tolist()
         return rows
 
 

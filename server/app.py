@@ -148,12 +148,14 @@ def build_answerer(settings: Settings, embedder: Embedder | None = None) -> Answ
     replicas: list[ModelProcess] = []
     if embedder is None:
         name, int8 = settings.embedding_model, settings.query_model_int8
+        runtime = settings.query_model_runtime
         if settings.query_model_processes:
             embedder, *replicas = [
-                ModelProcess(name, int8=int8) for _ in range(settings.query_model_processes)
+                ModelProcess(name, int8=int8, runtime=runtime)
+                for _ in range(settings.query_model_processes)
             ]
         else:
-            embedder = SentenceTransformerEmbedder(name, int8=int8)
+            embedder = SentenceTransformerEmbedder(name, int8=int8, runtime=runtime)
     shared = None
     if settings.redis_url:
         flavour = ":int8" if getattr(embedder, "int8", False) else ""

@@ -241,12 +241,14 @@ def evaluate_questions(
             typer.echo(
                 f"ingested {settings.kb_dir} into a scratch index: {ingested.summary()}", err=True
             )
-        # questions are embedded as the server embeds them (float32 or int8), in-process
-        questions_model = (
-            SentenceTransformerEmbedder(settings.embedding_model, int8=True)
-            if settings.query_model_int8
-            else embedder
+        # questions are embedded as the server embeds them (runtime, int8), in-process
+        questions_model = SentenceTransformerEmbedder(
+            settings.embedding_model,
+            int8=settings.query_model_int8,
+            runtime=settings.query_model_runtime,
         )
+        if questions_model.runtime == "torch" and not questions_model.int8:
+            questions_model = embedder  # the very model ingest loaded
         answerer = build_answerer(settings, questions_model)
         report = evaluate(answerer, items)
         answerer.live.close()

@@ -52,7 +52,7 @@ class Report:
     tradeoff: list[dict[str, float]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     self_test_failures: list[dict[str, Any]] = field(default_factory=list)
-    question_model: str = "float32"  # or "int8": how the questions were embedded
+    question_model: str = "float32 on torch"  # how the questions were embedded
 
 
 def read_questions(path: Path) -> list[EvalQuestion]:
@@ -180,9 +180,9 @@ def evaluate(answerer: Answerer, questions: list[EvalQuestion]) -> Report:
         },
     )
     report.self_test_failures = self_test(answerer)
-    report.question_model = (
-        "int8" if getattr(answerer.encoder.embedder, "int8", False) else "float32"
-    )
+    model = answerer.encoder.embedder
+    precision = "int8" if getattr(model, "int8", False) else "float32"
+    report.question_model = f"{precision} on {getattr(model, 'runtime', 'torch')}"
     return report
 
 

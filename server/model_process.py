@@ -6,7 +6,7 @@ in the same process it waits for the interpreter lock whenever requests hold it,
 and under load a batch takes about twice as long as alone. In a process of its
 own the model has its own interpreter and keeps pace.
 
-:class:`ModelProcess` starts ``python -m server.model_process MODEL [--int8]``,
+:class:`ModelProcess` starts ``python -m server.model_process MODEL [--int8] [--runtime R]``,
 writes batches of questions to its stdin and reads float32 vectors from its
 stdout. Each call says how many CPU threads the model may use: the query encoder
 gives a lone question every core when nothing else is embedding, and one core to
@@ -32,15 +32,15 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, get_args
 
 import numpy as np
 
 from ingest.embedding import (
     SMALL_BATCH,
+    Runtime,
     SentenceTransformerEmbedder,
     resolve_model,
-    use_threads,
 )
 
 logger = logging.getLogger(__name__)
@@ -68,9 +68,10 @@ def _read_u32(stream: IO[bytes]) -> int:
 class ModelProcess:
     """An :class:`~ingest.embedding.Embedder` whose model runs in a child process."""
 
-    def __init__(self, name: str, *, int8: bool = False) -> None:
+    def __init__(self, name: str, *, int8: bool = False, runtime: Runtime = "torch") -> None:
         self._name = name
         self.int8 = int8
+        self.runtime: Runtime = "torch" if int8 else runtime
         self._model_id = resolve_model(name).model_id
         self._dimension: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -120,6 +121,7 @@ class ModelProcess:
         command = [sys.executable, "-m", "server.model_process", self._name]
         if self.int8:
             command.append("--int8")
+        command += ["--runtime", self.runtime]
         # After each parallel operator PyTorch's OpenMP threads spin (300,000 times by
         # default) before they sleep, burning a core another model process or the server
         # needs. 10,000 spins still bridge the gaps between the operators of one call.
@@ -137,7 +139,11 @@ class ModelProcess:
             ) from None
         self._process = process
         logger.info(
-            "model process started pid=%d model=%s int8=%s", process.pid, self._name, self.int8
+            "model process started pid=%d model=%s int8=%s runtime=%s",
+            process.pid,
+            self._name,
+            self.int8,
+            self.runtime,
         )
         return process
 
@@ -178,9 +184,9 @@ def _close_pipes(process: subprocess.Popen[bytes]) -> None:
                 pipe.close()
 
 
-def serve(name: str, int8: bool, requests: IO[bytes], replies: IO[bytes]) -> None:
+def serve(name: str, int8: bool, runtime: Runtime, requests: IO[bytes], replies: IO[bytes]) -> None:
     """The child's loop: read batches of questions until stdin closes."""
-    embedder = SentenceTransformerEmbedder(name, int8=int8)
+    embedder = SentenceTransformerEmbedder(name, int8=int8, runtime=runtime)
     dimension = embedder.dimension  # loads the model
     replies.write(struct.pack(">I", dimension))
     replies.flush()
@@ -194,7 +200,7 @@ def serve(name: str, int8: bool, requests: IO[bytes], replies: IO[bytes]) -> Non
         try:
             # alone in its process, the model does not wait for request threads: a lone
             # question is faster on two threads than one, unlike in the server process
-            use_threads(request["threads"])
+            embedder.use_threads(request["threads"])
             few = len(texts) <= SMALL_BATCH
             rows = embedder.embed_few(texts) if few else embedder.embed(texts)
             vectors = np.asarray(rows, dtype="<f4").reshape(len(texts), -1)
@@ -210,12 +216,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Frontdesk's question model process")
     parser.add_argument("model")
     parser.add_argument("--int8", action="store_true")
+    parser.add_argument("--runtime", choices=get_args(Runtime), default="torch")
     args = parser.parse_args()
     # Frames go to the original stdout; anything a library prints goes to stderr.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    serve(args.model, args.int8, sys.stdin.buffer, replies)
+    serve(args.model, args.int8, args.runtime, sys.stdin.buffer, replies)
 
 
 if __name__ == "__main__":

@@ -171,7 +171,8 @@ class QueryEncoder:
                 rows = model.embed(missing, threads)
             else:
                 if threads is not None:
-                    use_threads(threads)
+                    # a sentence-transformers model sets its runtime's threads; others, torch's
+                    getattr(model, "use_threads", use_threads)(threads)
                 embed = model.embed
                 if len(missing) <= SMALL_BATCH:  # a few questions: the bare forward pass
                     embed = getattr(model, "embed_few", embed)

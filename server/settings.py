@@ -151,11 +151,19 @@ class Settings(BaseSettings):
         "core. 0 runs the model in the server process.",
         json_schema_extra=_group("answering"),
     )
+    query_model_runtime: Literal["onnxruntime", "torch"] = Field(
+        "onnxruntime",
+        description="What runs the question model's transformer. `onnxruntime`: the model "
+        "exported to ONNX when it loads, the same vectors as PyTorch's, a lone question in "
+        "about a third of the time. `torch`: PyTorch, as ingest does.",
+        json_schema_extra=_group("answering"),
+    )
     query_model_int8: bool = Field(
         False,
         description="Embed questions with the model's linear layers quantized to int8 "
         "(PyTorch dynamic quantization): about twice the questions per second on a CPU, "
-        "slightly lower answer quality (README, Answer quality). Ingest stays float32.",
+        "slightly lower answer quality (README, Answer quality). Ingest stays float32. "
+        "Runs on PyTorch whatever the runtime setting says.",
         json_schema_extra=_group("answering"),
     )
 

@@ -16,7 +16,7 @@ QUESTIONS = ["How do I change my card?", "reset password", "Where can I download
 
 @pytest.fixture(scope="module")
 def model_process() -> Iterator[ModelProcess]:
-    process = ModelProcess("all-MiniLM-L6-v2")
+    process = ModelProcess("all-MiniLM-L6-v2", runtime="onnxruntime")  # as the server runs it
     process.start()
     yield process
     process.close()
@@ -25,6 +25,7 @@ def model_process() -> Iterator[ModelProcess]:
 def test_vectors_from_the_process_are_the_models_own(
     model_process: ModelProcess, real_embedder: SentenceTransformerEmbedder
 ) -> None:
+    # real_embedder runs on PyTorch, as ingest does: the question vectors match the index's
     assert model_process.model_id == real_embedder.model_id
     assert model_process.dimension == real_embedder.dimension == 384
     lone = model_process.embed(QUESTIONS[:1])  # one question: the short path

@@ -213,10 +213,14 @@ def test_settings_choose_where_the_question_model_runs_and_in_what_precision(
 ) -> None:
     default = build_answerer(Settings(data_dir=tmp_path)).encoder.models
     assert len(default) == 2
-    assert all(isinstance(m, ModelProcess) and not m.int8 for m in default)
+    assert all(
+        isinstance(m, ModelProcess) and not m.int8 and m.runtime == "onnxruntime" for m in default
+    )
     settings = Settings(data_dir=tmp_path, query_model_processes=3, query_model_int8=True)
     int8 = build_answerer(settings).encoder.models
-    assert len(int8) == 3 and all(isinstance(m, ModelProcess) and m.int8 for m in int8)
-    settings = Settings(data_dir=tmp_path, query_model_processes=0, query_model_int8=True)
+    assert len(int8) == 3
+    assert all(isinstance(m, ModelProcess) and m.int8 and m.runtime == "torch" for m in int8)
+    settings = Settings(data_dir=tmp_path, query_model_processes=0, query_model_runtime="torch")
     (in_process,) = build_answerer(settings).encoder.models
-    assert isinstance(in_process, SentenceTransformerEmbedder) and in_process.int8
+    assert isinstance(in_process, SentenceTransformerEmbedder)
+    assert in_process.runtime == "torch" and not in_process.int8
