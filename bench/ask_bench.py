@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,7 +35,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from bench.ingest_bench import ADJECTIVES, NOUNS, VERBS, generate_kb  # noqa: E402
 from bench.serving import BIN, run_wrk, serve  # noqa: E402
 from ingest.articles import load_knowledge_base  # noqa: E402
-from ingest.embedding import SentenceTransformerEmbedder  # noqa: E402
+from ingest.embedding import Runtime, SentenceTransformerEmbedder  # noqa: E402
 from ingest.live import LiveIndex  # noqa: E402
 from ingest.versions import EmbeddedVersions  # noqa: E402
 
@@ -101,7 +101,7 @@ def floor_figures(data: Path, questions: list[str], settings: dict[str, str]) ->
     embedder = SentenceTransformerEmbedder(
         "all-MiniLM-L6-v2",
         int8=settings.get("FRONTDESK_QUERY_MODEL_INT8") == "true",
-        runtime="torch" if settings.get("FRONTDESK_QUERY_MODEL_RUNTIME") else "onnxruntime",
+        runtime=cast(Runtime, settings.get("FRONTDESK_QUERY_MODEL_RUNTIME", "onnxruntime")),
     )
     embedder.embed(["warm up"])
     singles = []

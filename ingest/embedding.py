@@ -23,6 +23,13 @@ BUNDLED_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 BUNDLED_ID = "sentence-transformers/all-MiniLM-L6-v2"
 # What runs the model's transformer: PyTorch, or ONNX Runtime (ingest/onnx_transformer.py).
 Runtime = Literal["torch", "onnxruntime"]
+
+
+def runtime_for(runtime: Runtime, int8: bool) -> Runtime:
+    """What runs a model asked for on ``runtime``: int8 is PyTorch's quantization."""
+    return "torch" if int8 else runtime
+
+
 # Up to this many questions, `embed_few` (the bare forward pass) is the faster call.
 SMALL_BATCH = 4
 
@@ -88,8 +95,7 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
         self._device = device
         self.int8 = int8  # linear layers quantized to int8 (for questions, on a CPU)
-        # int8 is PyTorch's quantization, so an int8 model runs on PyTorch
-        self.runtime: Runtime = "torch" if int8 else runtime
+        self.runtime = runtime_for(runtime, int8)
         self._model: Any = None
         self._onnx: OnnxTransformer | None = None
         self._threads = os.cpu_count() or 1

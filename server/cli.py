@@ -241,14 +241,15 @@ def evaluate_questions(
             typer.echo(
                 f"ingested {settings.kb_dir} into a scratch index: {ingested.summary()}", err=True
             )
-        # questions are embedded as the server embeds them (runtime, int8), in-process
-        questions_model = SentenceTransformerEmbedder(
-            settings.embedding_model,
-            int8=settings.query_model_int8,
-            runtime=settings.query_model_runtime,
-        )
-        if questions_model.runtime == "torch" and not questions_model.int8:
-            questions_model = embedder  # the very model ingest loaded
+        # questions are embedded as the server embeds them (runtime, int8), in-process:
+        # by the very model ingest loaded when that is how
+        questions_model: Embedder = embedder
+        if settings.query_model_int8 or settings.query_model_runtime != "torch":
+            questions_model = SentenceTransformerEmbedder(
+                settings.embedding_model,
+                int8=settings.query_model_int8,
+                runtime=settings.query_model_runtime,
+            )
         answerer = build_answerer(settings, questions_model)
         report = evaluate(answerer, items)
         answerer.live.close()

@@ -41,6 +41,7 @@ from ingest.embedding import (
     Runtime,
     SentenceTransformerEmbedder,
     resolve_model,
+    runtime_for,
 )
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class ModelProcess:
     def __init__(self, name: str, *, int8: bool = False, runtime: Runtime = "torch") -> None:
         self._name = name
         self.int8 = int8
-        self.runtime: Runtime = "torch" if int8 else runtime
+        self.runtime = runtime_for(runtime, int8)
         self._model_id = resolve_model(name).model_id
         self._dimension: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -198,8 +199,8 @@ def serve(name: str, int8: bool, runtime: Runtime, requests: IO[bytes], replies:
         request = json.loads(_read_exact(requests, size).decode("utf-8"))
         texts = request["texts"]
         try:
-            # alone in its process, the model does not wait for request threads: a lone
-            # question is faster on two threads than one, unlike in the server process
+            # alone in its process, the model does not wait for request threads: on PyTorch
+            # a lone question is faster on two threads than one, unlike in the server process
             embedder.use_threads(request["threads"])
             few = len(texts) <= SMALL_BATCH
             rows = embedder.embed_few(texts) if few else embedder.embed(texts)

@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ingest.embedding import Runtime
+
 ENV_PREFIX = "FRONTDESK_"
 CONFIG_FILE_VARIABLE = "FRONTDESK_CONFIG"
 DEFAULT_CONFIG_FILE = "frontdesk.toml"
@@ -151,7 +153,7 @@ class Settings(BaseSettings):
         "core. 0 runs the model in the server process.",
         json_schema_extra=_group("answering"),
     )
-    query_model_runtime: Literal["onnxruntime", "torch"] = Field(
+    query_model_runtime: Runtime = Field(
         "onnxruntime",
         description="What runs the question model's transformer. `onnxruntime`: the model "
         "exported to ONNX when it loads, the same vectors as PyTorch's, a lone question in "
