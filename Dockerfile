@@ -49,9 +49,9 @@ COPY ingest /src/ingest
 RUN pip install --no-deps /src
 
 # The server reads the widget from ../widget/dist/widget.js beside its package
-# (server/widget_asset.py): for an installed package that is under site-packages.
+# (server/host/widget_asset.py): for an installed package that is under site-packages.
 COPY --from=widget /src/widget/dist/widget.js /tmp/widget.js
-RUN target="$(python -c 'from server.widget_asset import WIDGET_FILE; print(WIDGET_FILE)')" \
+RUN target="$(python -c 'from server.host.widget_asset import WIDGET_FILE; print(WIDGET_FILE)')" \
  && mkdir -p "$(dirname "$target")" \
  && cp /tmp/widget.js "$target" \
  && echo "widget: $target"

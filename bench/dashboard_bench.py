@@ -49,7 +49,7 @@ if str(ROOT) not in sys.path:
 from bench.events_bench import start_postgres, stop_postgres  # noqa: E402
 from bench.history import generate  # noqa: E402
 from bench.serving import BIN, serve  # noqa: E402
-from server.database import create_database_engine  # noqa: E402
+from server.platform.database import create_database_engine  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from server.tables import events, job_state, metadata  # noqa: E402
 
@@ -155,8 +155,8 @@ def rebuild(env: dict[str, str], engine: Engine) -> dict[str, Any]:
 def rebuild_deflections_only(engine: Engine) -> dict[str, Any]:
     """The stand-in: DeflectionLog.rebuild, then the job's watermark moved past every event
     so the server's first pass does not recompute the whole log while we measure."""
-    from server.deflections import JOB, DeflectionLog
-    from server.leases import release_lease, take_lease
+    from server.insights.deflection_log import JOB, DeflectionLog
+    from server.platform.locks import release_lease, take_lease
 
     window_ms = int(Settings().deflection_window_hours * 3_600_000)
     started = time.perf_counter()

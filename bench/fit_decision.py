@@ -6,7 +6,7 @@ decision features (server/decision.py) and their pairwise products, fitted by
 Newton's method with an L2 penalty. The script prints held-out figures (5-fold,
 three shuffles) at several thresholds and the threshold that keeps held-out
 answered precision >= 0.85, then fits on all questions and writes
-``server/decision_weights.py``.
+``server/ask/decision_weights.py``.
 
 Usage: .venv/bin/python bench/fit_decision.py QUESTIONS.jsonl --kb DIR [--dry-run]
 """
@@ -30,15 +30,15 @@ from ingest.chunking import ChunkingOptions  # noqa: E402
 from ingest.embedding import SentenceTransformerEmbedder  # noqa: E402
 from ingest.job import IngestJob  # noqa: E402
 from ingest.versions import EmbeddedVersions  # noqa: E402
-from server.app import build_answerer  # noqa: E402
-from server.decision import FEATURES, Standardization, design, features  # noqa: E402
-from server.evaluation import read_questions  # noqa: E402
+from server.ask.assembly import build_answerer  # noqa: E402
+from server.ask.decision import FEATURES, Standardization, design, features  # noqa: E402
+from server.ask.evaluation import read_questions  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 Matrix = npt.NDArray[np.float64]
 THRESHOLDS = (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
 TARGET_PRECISION = 0.85
-WEIGHTS_FILE = ROOT / "server" / "decision_weights.py"
+WEIGHTS_FILE = ROOT / "server" / "ask" / "decision_weights.py"
 
 
 def fit(x: Matrix, y: Matrix, penalty: float) -> Matrix:

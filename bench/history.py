@@ -17,7 +17,7 @@ Tasklane sample product over `days` days:
   `/invoices/:id` and of one gap topic (invoices in the wrong currency).
 
 Each event's `data` is exactly what `server.events.Event.data()` gives for its type (and
-`ticket_created` what `server.tickets` writes). Event ids are `e000000000001`, ...; the
+`ticket_created` what `server.handoff.store` writes). Event ids are `e000000000001`, ...; the
 same seed and end time give the same history. Rows go in with SQLAlchemy Core executemany,
 about 10,000 events per transaction, into an empty database (the schema is migrated first).
 
@@ -49,11 +49,12 @@ if str(ROOT) not in sys.path:
 from ingest.articles import load_knowledge_base  # noqa: E402
 from ingest.pages import compile_pattern  # noqa: E402
 from ingest.sections import split_sections  # noqa: E402
-from server.database import create_database_engine, migrate  # noqa: E402
-from server.prompts import Prompt, VisitCount, holdout_group, parse_prompts  # noqa: E402
+from server.handoff.rules import TicketRules  # noqa: E402
+from server.platform.database import create_database_engine, migrate  # noqa: E402
+from server.prompts.reader import parse_prompts  # noqa: E402
+from server.prompts.schema import Prompt, VisitCount, holdout_group  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from server.tables import events, tickets  # noqa: E402
-from server.tickets import TicketRules  # noqa: E402
 
 SITE = "tasklane"
 HOST = "https://app.tasklane.com"

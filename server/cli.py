@@ -19,7 +19,7 @@ from ingest.errors import IndexStateError, KnowledgeBaseError
 from ingest.job import IngestJob, IngestReport, Progress
 from ingest.versions import index_versions
 from ingest.watch import watch_knowledge_base
-from server.prompts import check_prompts
+from server.prompts.reader import check_prompts
 from server.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(
@@ -218,8 +218,8 @@ def evaluate_questions(
     """Measure retrieval and the answer decision on a questions file; run the KB's self-tests."""
     import tempfile
 
-    from server.app import build_answerer
-    from server.evaluation import QuestionsFileError, evaluate, format_report, read_questions
+    from server.ask.assembly import build_answerer
+    from server.ask.evaluation import QuestionsFileError, evaluate, format_report, read_questions
 
     settings = _settings(kb_dir=kb)
     try:
@@ -272,7 +272,7 @@ def serve(
     """Serve the API, the widget (/widget.js), the dashboard (/admin) and the demo (/demo/)."""
     import uvicorn
 
-    from server.logs import configure_logging
+    from server.platform.logs import configure_logging
 
     settings = _settings(host=host, port=port, workers=workers)
     configure_logging(settings.log_level, settings.log_format)
@@ -286,7 +286,7 @@ def serve(
         workers=settings.workers,
         log_config=None,  # configure_logging's handler, in every worker too
         log_level=settings.log_level.lower(),
-        access_log=False,  # server.logs writes the access lines, with request ids
+        access_log=False,  # server.platform.logs writes the access lines, with request ids
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
 
@@ -315,8 +315,8 @@ def create_user(
     ] = False,
 ) -> None:
     """Create a dashboard user; the password is asked for (or read with --password-stdin)."""
-    from server.database import create_database_engine, migrate
-    from server.users import UserError, UserStore
+    from server.admin.users import UserError, UserStore
+    from server.platform.database import create_database_engine, migrate
 
     settings = _settings()
     if password_stdin:
@@ -340,8 +340,8 @@ def rebuild_statistics() -> None:
     """Compute the deflection log and every dashboard statistic again from the events."""
     import time
 
-    from server.database import create_database_engine, migrate
-    from server.statistics_job import build_statistics_job
+    from server.insights.job import build_statistics_job
+    from server.platform.database import create_database_engine, migrate
 
     settings = _settings()
     engine = create_database_engine(settings)

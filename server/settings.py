@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from ingest.embedding import Runtime
+from server.fields import LOCALE_PATTERN, SITE_PATTERN
 
 ENV_PREFIX = "FRONTDESK_"
 CONFIG_FILE_VARIABLE = "FRONTDESK_CONFIG"
@@ -104,7 +105,7 @@ class Settings(BaseSettings):
     # -- answering ------------------------------------------------------------------
     default_locale: str = Field(
         "en",
-        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        pattern=LOCALE_PATTERN,
         description="Locale of questions that name none, and the fallback for other locales.",
         json_schema_extra=_group("answering"),
     )
@@ -536,7 +537,7 @@ class Settings(BaseSettings):
     @classmethod
     def _origins_are_origins(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for site, origins in value.items():
-            if not re.fullmatch(r"[\w.-]{1,64}", site):
+            if not re.fullmatch(SITE_PATTERN, site):
                 raise ValueError(f"site {site!r}: use letters, digits, '.', '-' or '_'")
             for origin in origins:
                 if not re.fullmatch(r"https?://[^\s/]+", origin):

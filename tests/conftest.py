@@ -12,8 +12,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 
 from ingest.chunking import ChunkingOptions
 from ingest.embedding import SentenceTransformerEmbedder
@@ -266,3 +268,15 @@ def sample_index(
     versions = index_versions(tmp_path_factory.mktemp("sample-index"), "frontdesk")
     IngestJob(SAMPLE_KB, versions, real_embedder, ChunkingOptions()).run()
     return versions
+
+
+@pytest.fixture
+def client(tmp_path: Path, database_url: str) -> Iterator[TestClient[Any]]:
+    """The app on each kind of database, with the fake embedder and the admin token
+    `admin-secret`."""
+    from server.app import create_app
+    from server.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, database_url=database_url, admin_token="admin-secret")
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
+        yield client

@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ingest.versions import EmbeddedVersions, IndexVersions
-from server.database import create_database_engine, migrate
+from server.admin.users import UserStore
+from server.platform.database import create_database_engine, migrate
 from server.settings import Settings
-from server.users import UserStore
 from tests.browser.conftest import FrontdeskServer, screenshot
 from tests.seeded_history import seed
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from playwright.sync_api import Locator, Page, Response, expect
 
-from server.prompts import holdout_bucket
+from server.prompts.schema import holdout_bucket
 from tests.browser.conftest import FrontdeskServer, screenshot, visitor_id, wait_for_events
 from tests.conftest import ROOT
 

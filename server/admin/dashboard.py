@@ -1,0 +1,290 @@
+"""`/admin`: the support lead's dashboard; login, sessions, CSRF, roles and its pages.
+
+Every page takes the filters `start`, `end` (UTC days) and `page` (a page pattern). A
+viewer reads everything; only an admin may start the actions (rebuild the statistics,
+send the weekly report now).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio.to_thread
+import msgspec
+from litestar import Controller, Request, Response, Router, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
+from litestar.params import Body, QueryParameter
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+
+from server.admin.auth import current_user, require_admin
+from server.admin.users import UserStore
+from server.admin.views import Views, overview_charts, parse_week
+from server.insights.job import StatisticsJob
+from server.insights.report import send_report, weekly_report
+from server.insights.scope import Scope
+from server.platform.days import day_number, today, week_name
+
+STATIC = Path(__file__).resolve().parent.parent / "static" / "admin"
+LOGIN = "/admin/login"
+NAV = (
+    ("/admin/", "Overview"),
+    ("/admin/content", "Pages & articles"),
+    ("/admin/gaps", "KB gaps"),
+    ("/admin/report", "Weekly report"),
+)
+
+Start = Annotated[date | None, QueryParameter()]
+End = Annotated[date | None, QueryParameter()]
+Page = Annotated[str | None, QueryParameter(max_length=512)]
+
+
+class LoginForm(msgspec.Struct):
+    email: Annotated[str, msgspec.Meta(max_length=320)]
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A dashboard page being asked for: who asks, and the filters they set."""
+
+    request: Request[Any, Any, Any]
+    users: UserStore
+    views: Views
+    filters: tuple[date | None, date | None, str | None]
+
+    def render(
+        self, template: str, title: str, build: Callable[[Scope], dict[str, Any]]
+    ) -> Response[Any]:
+        """The page with the figures `build` makes for the filters; to the login without a
+        user; with the filter form again and what was wrong when a filter is bad."""
+        user = current_user(self.request, self.users)
+        if user is None:
+            return Redirect(LOGIN)
+        error = None
+        try:
+            scope = self.views.scope(*self.filters)
+        except HTTPException as exc:  # show the form again with what was wrong
+            error = exc.detail
+            scope = self.views.scope(None, None, None)
+        context = {
+            "title": title,
+            "user": user,
+            "nav": NAV,
+            "here": self.request.url.path,
+            "filter_error": error,
+            "scope": scope,
+            "query": self.request.url.query,
+            **build(scope),
+        }
+        return Template(template, context=context)
+
+
+def screen(
+    request: Request[Any, Any, Any],
+    users: NamedDependency[UserStore],
+    views: NamedDependency[Views],
+    start: Start,
+    end: End,
+    page: Page,
+) -> Screen:
+    return Screen(request, users, views, (start, end, page))
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _overview(views: NamedDependency[Views], scope: Scope) -> dict[str, Any]:
+    view = views.overview(scope)
+    summary = view["overview"]
+    daily_rows = [
+        (
+            p.start,
+            p.tickets,
+            p.deflected_confirmed,
+            p.deflected_implied,
+            _percent(p.deflection_rate),
+        )
+        for p in summary.daily
+    ]
+    weekly_rows = [
+        (
+            p.start,
+            p.tickets,
+            p.deflected_confirmed + p.deflected_implied,
+            p.sessions,
+            _percent(p.deflection_rate),
+            _percent(p.resolution_rate),
+        )
+        for p in summary.weekly
+    ]
+    return {
+        **view,
+        "charts": overview_charts(view),
+        "daily_rows": daily_rows,
+        "weekly_rows": weekly_rows,
+        "backlog_rows": [
+            (
+                day,
+                f"{view['savings'].backlog_with[day - 1]:.0f}",
+                f"{view['savings'].backlog_without[day - 1]:.0f}",
+            )
+            for day in (7, 14, 21, 28)
+        ],
+    }
+
+
+class DashboardController(Controller):
+    path = "/admin"
+    include_in_schema = False
+    dependencies = {"screen": Provide(screen, sync_to_thread=False)}  # noqa: RUF012
+
+    @get("/login", sync_to_thread=True)
+    def login_page(self, users: NamedDependency[UserStore]) -> Template:
+        return Template(
+            "admin/login.html",
+            context={"title": "Log in", "user": None, "no_users": not users.any()},
+        )
+
+    @post("/login", sync_to_thread=True, status_code=303)
+    def login(
+        self,
+        request: Request[Any, Any, Any],
+        users: NamedDependency[UserStore],
+        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        user = users.authenticate(data.email, data.password)
+        if user is None:
+            return Template(
+                "admin/login.html",
+                context={
+                    "title": "Log in",
+                    "user": None,
+                    "error": "Wrong email or password.",
+                    "email": data.email,
+                },
+                status_code=401,
+            )
+        request.clear_session()
+        request.set_session({"user_id": user.id})
+        return Redirect("/admin/", status_code=303)
+
+    @post("/logout", status_code=303, sync_to_thread=False)
+    def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        request.clear_session()
+        return Redirect(LOGIN, status_code=303)
+
+    @get("/", sync_to_thread=True)
+    def home(self, screen: NamedDependency[Screen]) -> Response[Any]:
+        def build(scope: Scope) -> dict[str, Any]:
+            return _overview(screen.views, scope)
+
+        return screen.render("admin/index.html", "Overview", build)
+
+    @get("/content", sync_to_thread=True)
+    def content(self, screen: NamedDependency[Screen]) -> Response[Any]:
+        return screen.render("admin/content.html", "Pages & articles", screen.views.content)
+
+    @get("/gaps", sync_to_thread=True)
+    def gaps(self, screen: NamedDependency[Screen]) -> Response[Any]:
+        return screen.render("admin/gaps.html", "KB gaps", screen.views.gaps)
+
+    @get("/report", sync_to_thread=True)
+    def report(
+        self,
+        request: Request[Any, Any, Any],
+        users: NamedDependency[UserStore],
+        views: NamedDependency[Views],
+        statistics: NamedDependency[StatisticsJob],
+        week: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        sent: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        page: Page = None,
+    ) -> Response[Any]:
+        user = current_user(request, users)
+        if user is None:
+            return Redirect(LOGIN)
+        monday = parse_week(week, today())
+        error, pages = None, None
+        try:
+            pages = views.scope(None, None, page).pages
+        except HTTPException as exc:
+            error, page = exc.detail, None
+        notifier = statistics.reports.notifier
+        return Template(
+            "admin/report.html",
+            context={
+                "title": "Weekly report",
+                "user": user,
+                "nav": NAV,
+                "here": request.url.path,
+                "week": week_name(monday),
+                "previous": (monday - timedelta(days=7)).isoformat(),
+                "next": (monday + timedelta(days=7)).isoformat(),
+                "markdown": weekly_report(views.engine, monday, pages),
+                "page": page,
+                "filter_error": error,
+                "can_send": notifier.configured,
+                "sent": sent,
+            },
+        )
+
+    @get("/report.md", sync_to_thread=True)
+    def report_download(
+        self,
+        request: Request[Any, Any, Any],
+        users: NamedDependency[UserStore],
+        views: NamedDependency[Views],
+        week: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        page: Page = None,
+    ) -> Response[Any]:
+        if current_user(request, users) is None:
+            return Redirect(LOGIN)
+        monday = parse_week(week, today())
+        pages = views.scope(None, None, page).pages
+        return Response(
+            weekly_report(views.engine, monday, pages),
+            media_type="text/markdown; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="frontdesk-{week_name(monday)}.md"'
+            },
+        )
+
+    @post("/report/send", status_code=303, sync_to_thread=True)
+    def report_send(
+        self,
+        request: Request[Any, Any, Any],
+        users: NamedDependency[UserStore],
+        statistics: NamedDependency[StatisticsJob],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        require_admin(request, users)
+        monday = parse_week(data.get("week"), today())
+        name = week_name(monday)
+        key = f"report:{name}:manual:{day_number(today())}"
+        send_report(statistics.engine, statistics.reports.notifier, monday, key)
+        return Redirect(f"/admin/report?week={name}&sent={name}", status_code=303)
+
+    @post("/rebuild", status_code=303)
+    async def rebuild(
+        self,
+        request: Request[Any, Any, Any],
+        users: NamedDependency[UserStore],
+        statistics: NamedDependency[StatisticsJob],
+    ) -> Redirect:
+        require_admin(request, users)
+        await anyio.to_thread.run_sync(statistics.rebuild)
+        return Redirect("/admin/", status_code=303)
+
+
+def dashboard_router() -> Router:
+    static = create_static_files_router(
+        path="/static", directories=[STATIC], include_in_schema=False
+    )
+    return Router(path="/admin", route_handlers=[static], include_in_schema=False)

@@ -1,0 +1,133 @@
+"""Where a ticket goes: a signed webhook, an email to the support inbox, or a Zendesk-shaped
+helpdesk API; each delivery carries its idempotency key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from server.platform.delivery import post_signed, send_email
+from server.settings import Settings
+
+
+class Destination(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def deliver(self, ticket: Mapping[str, Any], key: str) -> None:
+        """Deliver or raise; `key` is the idempotency key of this delivery."""
+
+
+def ticket_document(ticket: Mapping[str, Any]) -> dict[str, Any]:
+    """The ticket as JSON for receivers."""
+    return {
+        "id": ticket["id"],
+        "site": ticket["site"],
+        "created_at": ticket["created_at"],
+        "contact": {"email": ticket["email"], "name": ticket["name"]},
+        "message": ticket["message"],
+        "category": ticket["category"],
+        "priority": ticket["priority"],
+        "page_url": ticket["page_url"],
+        "session_id": ticket["session_id"],
+        "visitor_id": ticket["visitor_id"],
+        "user": ticket["context"].get("user"),
+        "context": {k: v for k, v in ticket["context"].items() if k != "user"},
+    }
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str
+    secret: str
+    name: str = "webhook"
+
+    def deliver(self, ticket: Mapping[str, Any], key: str) -> None:
+        document = {"type": "ticket.created", "ticket": ticket_document(ticket)}
+        post_signed(self.url, self.secret, document, key)
+
+
+@dataclass(frozen=True)
+class Email:
+    smtp_url: str
+    sender: str
+    recipient: str
+    name: str = "email"
+
+    def deliver(self, ticket: Mapping[str, Any], key: str) -> None:
+        context = ticket["context"]
+        lines = [ticket["message"], "", f"From: {ticket['name'] or ''} <{ticket['email']}>"]
+        lines.append(f"Priority: {ticket['priority']}  Category: {ticket['category']}")
+        if ticket["page_url"]:
+            lines.append(f"Page: {ticket['page_url']}")
+        if context["questions"]:
+            lines += ["", "Asked before writing:"]
+            lines += [f"- {q['question']} ({q['status']})" for q in context["questions"]]
+        shown = [a["article_id"] for a in context["answers"]] + context["articles_opened"]
+        if shown:
+            lines += ["", "Articles shown: " + ", ".join(dict.fromkeys(shown))]
+        if context["feedback"]:
+            lines += [
+                "Feedback: "
+                + ", ".join("yes" if f["helpful"] else "no" for f in context["feedback"])
+            ]
+        if context["user"]:
+            state = "verified" if context["user"]["verified"] else "NOT verified"
+            lines += [f"User: {context['user']['id']} ({state})"]
+        send_email(
+            self.smtp_url,
+            self.sender,
+            self.recipient,
+            f"[{ticket['priority']}] {ticket['category']}: {ticket['message'][:60]}",
+            "\n".join(lines),
+            key,
+            {"Reply-To": ticket["email"], "X-Frontdesk-Ticket": ticket["id"]},
+        )
+
+
+PRIORITY_TO_ZENDESK = {"critical": "urgent", "high": "high", "medium": "normal", "low": "low"}
+
+
+@dataclass(frozen=True)
+class Helpdesk:
+    """Zendesk's ticket API: `POST /api/v2/tickets.json` (other helpdesks accept the shape too)."""
+
+    url: str
+    token: str
+    name: str = "helpdesk"
+
+    def deliver(self, ticket: Mapping[str, Any], key: str) -> None:
+        document = ticket_document(ticket)
+        body = {
+            "ticket": {
+                "subject": ticket["message"][:80],
+                "comment": {"body": ticket["message"]},
+                "requester": {"name": ticket["name"] or ticket["email"], "email": ticket["email"]},
+                "priority": PRIORITY_TO_ZENDESK[ticket["priority"]],
+                "tags": ["frontdesk", ticket["category"]],
+                "external_id": ticket["id"],
+                "custom_fields": [],
+                "metadata": {"frontdesk": document},
+            }
+        }
+        response = httpx.post(
+            self.url.rstrip("/") + "/api/v2/tickets.json",
+            json=body,
+            headers={"Authorization": f"Bearer {self.token}", "Idempotency-Key": key},
+            timeout=10,
+        )
+        response.raise_for_status()
+
+
+def destinations(settings: Settings) -> dict[str, Destination]:
+    chosen: dict[str, Destination] = {}
+    if settings.webhook_url:
+        chosen["webhook"] = Webhook(settings.webhook_url, settings.webhook_secret)
+    if settings.smtp_url and settings.email_to:
+        chosen["email"] = Email(settings.smtp_url, settings.email_from, settings.email_to)
+    if settings.helpdesk_url:
+        chosen["helpdesk"] = Helpdesk(settings.helpdesk_url, settings.helpdesk_token)
+    return chosen

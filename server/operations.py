@@ -1,0 +1,117 @@
+"""What operators and load balancers call: `/healthz`, `/readyz`, `/metrics`, and `/`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from litestar import Response, get
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.response import Redirect
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import Engine, text
+
+from server.ask.answerer import Answerer
+from server.handoff.outbox import OutboxWorker
+from server.platform.locks import JobLocks
+from server.platform.metrics import exposition
+from server.prompts.live import LivePrompts
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@get("/healthz", sync_to_thread=True, tags=["operations"])
+def healthz(
+    answerer: NamedDependency[Answerer], prompts: NamedDependency[LivePrompts]
+) -> dict[str, Any]:
+    """Alive, and which index version this process (`pid`) serves."""
+    live = answerer.live
+    current = prompts.current()
+    prompt_status = {
+        "file": str(prompts.path),
+        "version": current.digest,
+        "prompts": len(current.prompts),
+        "error": str(prompts.error) if prompts.error else None,
+    }
+    try:
+        collection = live.collection()
+    except Exception as exc:  # the index is unreadable: still alive, say why
+        logger.exception("index unreadable")
+        return {
+            "status": "ok",
+            "pid": os.getpid(),
+            "index": {"error": str(exc)},
+            "prompts": prompt_status,
+        }
+    if collection is None:
+        return {"status": "ok", "pid": os.getpid(), "index": None, "prompts": prompt_status}
+    return {
+        "status": "ok",
+        "pid": os.getpid(),
+        "index": {
+            "version": live.version,
+            "chunks": collection.count(),
+            "embedding_model": collection.model_id,
+        },
+        "prompts": prompt_status,
+    }
+
+
+@get(
+    "/readyz",
+    sync_to_thread=True,
+    tags=["operations"],
+    responses={
+        503: ResponseSpec(
+            data_container=dict[str, Any],
+            description="Not ready: `checks` says which of index, database and Redis is not",
+        )
+    },
+)
+def readyz(
+    answerer: NamedDependency[Answerer],
+    engine: NamedDependency[Engine],
+    settings: NamedDependency[Settings],
+    locks: NamedDependency[JobLocks],
+) -> Response[dict[str, Any]]:
+    """Ready for traffic: the index is open, the database and Redis answer (503 says which not)."""
+    checks: dict[str, str] = {}
+    try:
+        answerer.current()
+        checks["index"] = "ok"
+    except Exception as exc:
+        checks["index"] = str(exc) or type(exc).__name__
+    try:
+        with engine.connect() as db:
+            db.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if settings.redis_url:
+        try:
+            locks.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = str(exc) or type(exc).__name__
+    ready = all(v == "ok" for v in checks.values())
+    return Response(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+@get("/metrics", sync_to_thread=True, include_in_schema=False)
+def metrics(outbox: NamedDependency[OutboxWorker]) -> Response[bytes]:
+    """Every process's counters, and the outbox depth as the database has it now."""
+    body = exposition(
+        {"frontdesk_outbox_depth": ("Ticket deliveries not yet done.", float(outbox.depth()))}
+    )
+    return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@get("/", include_in_schema=False, sync_to_thread=False)
+def home(settings: NamedDependency[Settings]) -> Redirect:
+    return Redirect("/demo/" if settings.demo else "/schema")

@@ -1,0 +1,70 @@
+"""Checks a request body or field must pass before anything runs: strict decoding, page URLs,
+and the 400 that names the field."""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+import msgspec
+from litestar.exceptions import ValidationException
+
+from server.fields import page_url_problem
+
+
+def invalid(field: str, message: str) -> ValidationException:
+    """A 400 about one field, for checks the schema cannot express."""
+    return ValidationException(
+        detail=f"{field}: {message}", extra=[{"key": field, "message": message}]
+    )
+
+
+_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$")
+T = TypeVar("T")
+
+
+def _field_with_nul(value: object, path: str) -> str | None:
+    """The field whose text holds a NUL character (PostgreSQL cannot store one), if any."""
+    children: list[tuple[str, object]]
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, msgspec.Struct):
+        children = [
+            (f"{path}.{name}" if path else name, getattr(value, name))
+            for name in value.__struct_fields__
+        ]
+    elif isinstance(value, dict):
+        if any("\x00" in str(key) for key in value):
+            return path
+        children = [(path, item) for item in value.values()]
+    elif isinstance(value, list):
+        children = [(f"{path}[{number}]", item) for number, item in enumerate(value)]
+    else:
+        return None
+    for child_path, child in children:
+        if (found := _field_with_nul(child, child_path)) is not None:
+            return found
+    return None
+
+
+def decode_strictly(body: bytes, type_: type[T]) -> T:
+    """Litestar converts leniently ("1" → True); stores want exactly the schema."""
+    try:
+        value = msgspec.json.decode(body, type=type_)
+    except msgspec.ValidationError as exc:
+        match = _AT_PATH.match(str(exc))
+        assert match is not None
+        raise invalid(match["path"] or "body", match["message"]) from None
+    field = _field_with_nul(value, "")
+    if field is not None:
+        raise invalid(field or "body", "must not contain NUL characters")
+    return value
+
+
+def check_page_url(value: str | None, field: str = "page_url") -> None:
+    """A page URL is an absolute http(s) URL or a path starting with '/' (400 otherwise)."""
+    if value is None:
+        return
+    problem = page_url_problem(value)
+    if problem is not None:
+        raise invalid(field, problem)

@@ -1,0 +1,102 @@
+"""Every long-lived part of a server process, built once from the settings: the typed
+object that handlers receive their parts from, by name (`answerer: Answerer`, …).
+
+`build_services` wires the concerns together: each package's parts get what they need
+from the others passed in, so no package imports one on its own level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import Provide
+from sqlalchemy import Engine
+
+from ingest.embedding import Embedder
+from server.admin.users import UserStore
+from server.admin.views import Views
+from server.ask.answerer import Answerer
+from server.ask.assembly import build_answerer
+from server.events.redaction import Redactor
+from server.events.store import EventStore
+from server.handoff.destinations import destinations
+from server.handoff.outbox import OutboxWorker
+from server.handoff.rules import TicketRules
+from server.handoff.store import TicketStore
+from server.host.widget_asset import WIDGET_FILE, WidgetAsset
+from server.insights.job import StatisticsJob, build_statistics_job
+from server.platform.admission import Admission
+from server.platform.database import create_database_engine
+from server.platform.locks import JobLocks, job_locks
+from server.prompts.live import LivePrompts
+from server.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    answerer: Answerer
+    events: EventStore
+    tickets: TicketStore
+    outbox: OutboxWorker
+    statistics: StatisticsJob
+    users: UserStore
+    views: Views
+    widget: WidgetAsset
+    prompts: LivePrompts
+    admission: Admission
+    locks: JobLocks
+
+    def dependencies(self) -> dict[str, Provide]:
+        """One dependency per part, named as the field: what handlers ask for."""
+        return {f.name: _provide(getattr(self, f.name)) for f in fields(self)}
+
+
+def _provide(value: Any) -> Provide:
+    def part() -> Any:
+        return value
+
+    return Provide(part, use_cache=True, sync_to_thread=False)
+
+
+def build_services(
+    settings: Settings, embedder: Embedder | None = None, widget_file: Path = WIDGET_FILE
+) -> Services:
+    answerer = build_answerer(settings, embedder)
+    engine = create_database_engine(settings)
+    targets = destinations(settings)
+    locks = job_locks(settings.redis_url)
+    prompts = LivePrompts(settings.prompts_file)
+    rules = TicketRules(
+        settings.ticket_categories, settings.ticket_priorities, settings.site_secrets
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        answerer=answerer,
+        events=EventStore(engine, Redactor.build(settings.redact, settings.redact_extra)),
+        tickets=TicketStore(engine, rules, tuple(targets)),
+        outbox=OutboxWorker(engine, targets, locks=locks),
+        statistics=build_statistics_job(settings, engine, answerer.encoder.encode_now, locks),
+        users=UserStore(engine),
+        views=Views(engine, settings, answerer, prompts),
+        widget=WidgetAsset(widget_file),
+        prompts=prompts,
+        admission=Admission(
+            settings.site_origins,
+            settings.rate_limits_per_visitor,
+            settings.rate_limits_per_site,
+            settings.redis_url,
+        ),
+        locks=locks,
+    )
+
+
+def services_of(app: Litestar) -> Services:
+    """The services an app was built with (tests and operations reach in through this)."""
+    services: Services = app.state.services
+    return services

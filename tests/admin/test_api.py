@@ -1,0 +1,75 @@
+"""The admin API: the deflection log exported with filters, as JSON and CSV, behind the token."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from server.app import create_app
+from server.settings import Settings
+from tests.fakes import FakeEmbedder
+from tests.sessions import ADMIN, DAY, T0, Client, log_of, seeded
+
+
+def test_export_as_json_and_csv_with_filters(client: Client) -> None:
+    seeded(client)
+    log_of(client).run_once("test", now=T0 + 2 * DAY)
+    everything = client.get("/api/v1/admin/deflections", headers=ADMIN)
+    assert everything.status_code == 200
+    assert everything.json()["count"] == 6
+    row = next(r for r in everything.json()["deflections"] if r["session_id"] == "s-confirmed")
+    assert row["questions"] == ["How do I change my plan?"]
+    assert row["answers"] == [{"article_id": "billing-change-plan", "section": "Steps"}]
+    assert row["started_at"] == "2025-11-24T00:00:00Z" and row["visitor_id"] == "v1"
+    billing = client.get(
+        "/api/v1/admin/deflections", params={"page": "/settings/billing*"}, headers=ADMIN
+    )
+    assert {r["session_id"] for r in billing.json()["deflections"]} == {
+        "s-confirmed",
+        "s-implied",
+        "s-ticket",
+        "s-later",
+    }
+    next_day = client.get(
+        "/api/v1/admin/deflections",
+        params={"start": "2025-11-25", "end": "2025-11-25"},
+        headers=ADMIN,
+    )
+    assert [r["session_id"] for r in next_day.json()["deflections"]] == ["s-later"]
+    tickets_only = client.get(
+        "/api/v1/admin/deflections", params={"outcome": "ticket", "format": "csv"}, headers=ADMIN
+    )
+    assert tickets_only.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(tickets_only.text)))
+    assert {r["session_id"] for r in table} == {"s-ticket", "s-later"}
+    assert table[0]["questions"].startswith('["')
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"start": "yesterday"}, "start"),
+        ({"start": "2025-11-25", "end": "2025-11-01"}, "end"),
+        ({"outcome": "won"}, "outcome"),
+        ({"page": "no-slash"}, "page"),
+        ({"format": "xml"}, "format"),
+    ],
+)
+def test_bad_export_filters_get_a_400(client: Client, params: dict[str, str], field: str) -> None:
+    response = client.get("/api/v1/admin/deflections", params=params, headers=ADMIN)
+    assert response.status_code == 400 and field in response.text
+
+
+def test_admin_api_needs_the_token(client: Client, tmp_path: Path) -> None:
+    assert client.get("/api/v1/admin/deflections").status_code == 401
+    wrong = client.get("/api/v1/admin/deflections", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert client.delete("/api/v1/admin/visitors/v1").status_code == 401
+    closed = Settings(data_dir=tmp_path / "closed")
+    with TestClient(create_app(closed, embedder=FakeEmbedder())) as other:
+        response = other.get("/api/v1/admin/deflections", headers=ADMIN)
+        assert response.status_code == 403 and "FRONTDESK_ADMIN_TOKEN" in response.json()["detail"]

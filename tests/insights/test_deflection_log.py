@@ -1,0 +1,64 @@
+"""The deflection log: one outcome per session, from events alone, kept current by one
+process at a time and equal to a rebuild from scratch."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.platform.locks import take_lease
+from server.services import services_of
+from server.tables import deflections
+from tests.sessions import (
+    DAY,
+    EXPECTED,
+    HOUR,
+    T0,
+    Client,
+    file_ticket,
+    log_of,
+    outcomes,
+    seed,
+    seeded,
+)
+
+
+def test_each_session_gets_the_outcome_worked_out_by_hand(client: Client) -> None:
+    seeded(client)
+    log_of(client).run_once("test", now=T0 + 2 * DAY)
+    assert outcomes(client) == EXPECTED
+
+
+def test_outcomes_wait_for_the_window_and_a_later_ticket_changes_them(client: Client) -> None:
+    seed(client)
+    log = log_of(client)
+    log.run_once("test", now=T0 + HOUR + 2000)  # an hour in: only the confirmed one is final
+    assert outcomes(client) == {"s-confirmed": "deflected_confirmed"}
+    log.run_once("test", now=T0 + 2 * DAY)
+    assert outcomes(client)["s-before-ticket"] == "deflected_implied"
+    assert outcomes(client)["s-implied"] == "deflected_implied"
+    assert "s-pending" not in outcomes(client) and "s-browse" not in outcomes(client)
+    # a ticket arrives in a session that had said "Yes": the ticket wins
+    file_ticket(client, "s-confirmed", "v1", "ticket-c-000001")
+    log.run_once("test", now=T0 + 2 * DAY + 1000)
+    assert outcomes(client)["s-confirmed"] == "ticket"
+
+
+def test_incremental_runs_equal_a_rebuild_from_scratch(client: Client) -> None:
+    seeded(client)
+    log = log_of(client)
+    for now in (T0 + HOUR, T0 + 6 * HOUR, T0 + DAY + HOUR, T0 + 2 * DAY):
+        log.run_once("test", now=now)
+    with services_of(client.app).engine.connect() as db:
+        incremental = sorted(tuple(r) for r in db.execute(select(deflections)))
+    log.rebuild(now=T0 + 2 * DAY)
+    with services_of(client.app).engine.connect() as db:
+        rebuilt = sorted(tuple(r) for r in db.execute(select(deflections)))
+    assert rebuilt == incremental and len(rebuilt) == 6
+
+
+def test_only_one_process_runs_the_job_at_a_time(client: Client) -> None:
+    seed(client)
+    log = log_of(client)
+    assert take_lease(log.engine, "deflections", "process-a", T0, 60_000) is not None
+    assert log.run_once("process-b", now=T0 + 1000) is None  # a holds the lease
+    assert log.run_once("process-b", now=T0 + 61_000) is not None  # a's lease ran out
