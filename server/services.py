@@ -40,8 +40,8 @@ class Services:
     settings: Settings
     engine: Engine
     answerer: Answerer
-    events: EventStore
-    tickets: TicketStore
+    event_store: EventStore
+    ticket_store: TicketStore
     outbox: OutboxWorker
     statistics: StatisticsJob
     users: UserStore
@@ -52,7 +52,11 @@ class Services:
     locks: JobLocks
 
     def dependencies(self) -> dict[str, Provide]:
-        """One dependency per part, named as the field: what handlers ask for."""
+        """One dependency per part, named as the field: what handlers ask for.
+
+        No field may share its name with a request field or parameter (`events`, `page`):
+        Litestar takes a validation error on such a field for a broken dependency (a 500).
+        """
         return {f.name: _provide(getattr(self, f.name)) for f in fields(self)}
 
 
@@ -78,8 +82,8 @@ def build_services(
         settings=settings,
         engine=engine,
         answerer=answerer,
-        events=EventStore(engine, Redactor.build(settings.redact, settings.redact_extra)),
-        tickets=TicketStore(engine, rules, tuple(targets)),
+        event_store=EventStore(engine, Redactor.build(settings.redact, settings.redact_extra)),
+        ticket_store=TicketStore(engine, rules, tuple(targets)),
         outbox=OutboxWorker(engine, targets, locks=locks),
         statistics=build_statistics_job(settings, engine, answerer.encoder.encode_now, locks),
         users=UserStore(engine),

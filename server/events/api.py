@@ -37,7 +37,7 @@ class EventsController(Controller):
             ),
         ],
         request: Request[Any, Any, Any],
-        events: NamedDependency[EventStore],
+        event_store: NamedDependency[EventStore],
         admission: NamedDependency[Admission],
     ) -> EventsAccepted:
         """Store a batch of widget events; events already stored count as duplicates."""
@@ -46,7 +46,7 @@ class EventsController(Controller):
             check_page_url(item.page_url, f"events[{number}].page_url")
         visitor = batch.events[0].visitor_id if batch.events else None
         await admission.admit_request(request, "events", batch.site, visitor)
-        stored = await anyio.to_thread.run_sync(events.add, batch)
+        stored = await anyio.to_thread.run_sync(event_store.add, batch)
         EVENTS.inc(stored.accepted)
         EVENT_DUPLICATES.inc(stored.duplicates)
         return stored

@@ -48,7 +48,7 @@ class TicketsController(Controller):
             Body(description="The contact, the message and the session the ticket comes from."),
         ],
         request: Request[Any, Any, Any],
-        tickets: NamedDependency[TicketStore],
+        ticket_store: NamedDependency[TicketStore],
         answerer: NamedDependency[Answerer],
         admission: NamedDependency[Admission],
     ) -> Response[TicketCreated]:
@@ -62,7 +62,7 @@ class TicketsController(Controller):
             raise invalid("message", "must not be empty")
         check_page_url(ticket.page_url)
         await admission.admit_request(request, "tickets", ticket.site, ticket.visitor_id)
-        created = await anyio.to_thread.run_sync(tickets.create, ticket, _article_tags(answerer))
+        created = await anyio.to_thread.run_sync(ticket_store.create, ticket, _article_tags(answerer))
         if not created.duplicate:
             TICKETS.inc()
         return Response(created, status_code=200 if created.duplicate else 201)

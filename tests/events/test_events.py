@@ -31,7 +31,7 @@ def client(tmp_path: Path, database_url: str) -> Iterator[Client]:
 
 
 def store(client: Client) -> EventStore:
-    events_store: EventStore = services_of(client.app).events
+    events_store: EventStore = services_of(client.app).event_store
     return events_store
 
 
