@@ -2,7 +2,8 @@
 // window.Frontdesk, replays the queued calls in order, then shows the launcher.
 import { cfg, configure, debug } from './config.js'
 import { safe } from './dom.js'
-import { setPage, watch, unwatch } from './page.js'
+import { setPage } from './page.js'
+import { watch, unwatch } from './navigation.js'
 import { on, start as startEvents, stop as stopEvents } from './events.js'
 import { host, isOpen, mount, unmount, open, close, restyle } from './panel.js'
 import { ask } from './answers.js'

@@ -1,11 +1,6 @@
-// Page awareness: the URL the user is on, the context the host gave with ('page', …), and
-// SPA navigation (wrapped history.pushState/replaceState, popstate, hashchange).
-import { log } from './events.js'
-import { safe } from './dom.js'
-
+// Page: the URL the user is on and the context the host gave with ('page', …), which every
+// event and request carries.
 let ctx = null
-let last
-let undo = []
 
 export const href = () => location.href.slice(0, 2048)
 export const route = () => ctx && ctx.route
@@ -25,33 +20,5 @@ export const setPage = (p) => {
   }
 }
 
-const check = safe(() => {
-  const from = last
-  if ((last = href()) == from) return
-  if (ctx && ctx.url != last) ctx = null
-  // a microtask later, so that a host calling ('page', …) right after pushState is seen
-  queueMicrotask(safe(() => log('page_changed', { from_url: from })))
-})
-
-export const watch = () => {
-  last = href()
-  for (const k of ['pushState', 'replaceState']) {
-    const orig = history[k]
-    let on = 1
-    const f = (history[k] = function () {
-      const r = orig.apply(this, arguments)
-      on && check()
-      return r
-    })
-    undo.push(() => {
-      on = 0
-      if (history[k] == f) history[k] = orig
-    })
-  }
-  for (const t of ['popstate', 'hashchange']) addEventListener(t, check), undo.push(() => removeEventListener(t, check))
-}
-
-export const unwatch = () => {
-  undo.map((f) => f())
-  undo = []
-}
+// The user went to `url`: the host's context ends unless the host gave it for that URL.
+export const moved = (url) => ctx && ctx.url != url && (ctx = null)
