@@ -1,6 +1,5 @@
 // Answers: asking a question and showing the reply in the conversation (the passage with its
-// citation and feedback, suggested articles, no answer, or an error with retry), and the
-// transcript that the contact form sends along.
+// citation and feedback, suggested articles, no answer, or an error with retry).
 import { cfg } from './config.js'
 import { h, btn, safe } from './dom.js'
 import { t, CONTACT, ERROR, HELPFUL, NO, NONE, RELATED, SORRY, SUGGEST, THANKS, WAIT, YES } from './i18n.js'
@@ -8,12 +7,8 @@ import { req } from './http.js'
 import { log, emit } from './events.js'
 import { href, pageInfo } from './page.js'
 import { session, visitor } from './storage.js'
-import { conv, open, show, say, scrollTo, anchor, oops } from './panel.js'
-import { openArticle } from './reader.js'
-import { contact } from './contact.js'
-
-export const transcript = []
-export let lastRequest = null
+import { transcript, replied } from './conversation.js'
+import { conv, open, show, say, scrollTo, oops, views } from './panel.js'
 
 const link = (s, source, text = s.title, fd) =>
   h(
@@ -24,16 +19,16 @@ const link = (s, source, text = s.title, fd) =>
       onclick: (e) => {
         if (e.ctrlKey || e.metaKey || e.shiftKey) return
         e.preventDefault()
-        openArticle(s.article_id, anchor(s.url), source)
+        views.article(s.article_id, s.url, source)
       },
     },
     text,
   )
 
-const contactBtn = () => h('p', {}, btn('contact', t(CONTACT), contact))
+const contactBtn = () => h('p', {}, btn('contact', t(CONTACT), views.contact))
 const list = (sources) => h('ul', {}, ...sources.map((s) => h('li', {}, link(s, 'suggestion'), s.snippet && h('p', { text: s.snippet }))))
 
-export const ask = safe(async (q, turn) => {
+const ask = safe(async (q, turn) => {
   q = String(q).trim().slice(0, 1000)
   if (!q) return
   open('api')
@@ -62,7 +57,7 @@ export const ask = safe(async (q, turn) => {
   }
   log('question_asked', { question: q, request_id, status: st })
   if (!d) return box.replaceChildren(...oops(() => (box.remove(), ask(q, turn)))), say(t(ERROR))
-  lastRequest = request_id
+  replied(request_id)
   if (st == 'answered' && a) {
     const fb = h('div', { class: 'fb', 'data-fd': 'feedback' }, h('p', { text: t(HELPFUL) }))
     for (const helpful of [true, false])
@@ -92,3 +87,5 @@ export const ask = safe(async (q, turn) => {
   }
   emit('answer', d)
 })
+
+views.ask = ask

@@ -7,23 +7,20 @@ import { req } from './http.js'
 import { log, emit } from './events.js'
 import { href, pageInfo } from './page.js'
 import { rid, session, visitor } from './storage.js'
-import { contactView, screen, say } from './panel.js'
-import { transcript, lastRequest } from './answers.js'
-
-export const user = { v: null }
+import { transcript, lastRequest, user } from './conversation.js'
+import { contactView, screen, say, views } from './panel.js'
 
 const field = (id, label, tag, attrs, required) => [
   h('label', { for: id }, t(label), required && h('span', { class: 'mu', text: ` (${t(REQUIRED)})` })),
   h(tag, { id, name: id, required, 'aria-required': required, ...attrs }),
 ]
 
-export const contact = () => {
-  const u = user.v || {}
+const contact = () => {
   const id = rid() // one id per form: a retried send files the ticket once
   let busy
   log('handoff_started', { request_id: lastRequest })
-  const [le, email] = field('email', EMAIL, 'input', { type: 'email', autocomplete: 'email', value: u.email }, true)
-  const [ln, name] = field('name', NAME, 'input', { autocomplete: 'name', value: u.name })
+  const [le, email] = field('email', EMAIL, 'input', { type: 'email', autocomplete: 'email', value: user?.email }, true)
+  const [ln, name] = field('name', NAME, 'input', { autocomplete: 'name', value: user?.name })
   const [lm, msg] = field('message', MESSAGE, 'textarea', {}, true)
   msg.value = transcript.map((x) => (x.role == 'user' ? 'Q: ' : 'A: ') + x.text).join('\n\n')
   const err = h('p', { class: 'er', role: 'alert', 'data-fd': 'ticket-error' })
@@ -52,7 +49,7 @@ export const contact = () => {
             visitor_id: visitor(),
             page_url: href(),
             page: pageInfo(),
-            user: user.v,
+            user,
             transcript,
           })
         } catch {}
@@ -73,3 +70,5 @@ export const contact = () => {
   screen(contactView, h('h3', { text: t(CONTACT) }), form)
   ;(email.value ? msg : email).focus()
 }
+
+views.contact = contact

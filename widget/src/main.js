@@ -5,10 +5,11 @@ import { safe } from './dom.js'
 import { setPage } from './page.js'
 import { watch, unwatch } from './navigation.js'
 import { on, start as startEvents, stop as stopEvents } from './events.js'
-import { host, isOpen, mount, unmount, open, close, restyle } from './panel.js'
-import { ask } from './answers.js'
-import { openArticle } from './reader.js'
-import { user } from './contact.js'
+import { identify } from './conversation.js'
+import { isOpen, mount, unmount, open, close, restyle, views } from './panel.js'
+import './answers.js' // the views: each adds itself to the panel's views
+import './reader.js'
+import './contact.js'
 import { visitor } from './storage.js'
 import { track, refresh, start as startPrompts, end } from './prompts.js'
 
@@ -38,16 +39,11 @@ const commands = {
   open: () => open('api'),
   close,
   toggle: () => (isOpen ? close() : open('api')),
-  ask: (q) => ask(q),
-  article: (id) => openArticle(id, '', 'api'),
+  ask: (q) => views.ask(q),
+  article: (id) => views.article(id, '', 'api'),
   page: (p) => (setPage(p), refresh()),
   track,
-  identify: (u) => {
-    user.v = u && {}
-    for (const k of ['id', 'email', 'name', 'signature']) if (u && typeof u[k] == 'string') user.v[k] = u[k]
-    // traits: flat, ≤ 20 strings, numbers or booleans (prompt audiences match them)
-    if (u && u.traits) user.v.traits = Object.fromEntries(Object.entries(u.traits).filter(([, v]) => /^(st|bo|nu)/.test(typeof v)).slice(0, 20))
-  },
+  identify,
   on: (name, f) => on(name, f),
   destroy: () => {
     live = 0

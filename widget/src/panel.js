@@ -1,6 +1,6 @@
 // Panel: the host element and its shadow root, the launcher, the dialog (open/close, focus
-// trap, Esc), its views (conversation; reader and contact screens with a back button) and
-// the ask box with type-ahead.
+// trap, Esc), its screens (conversation; reader and contact with a back button), the ask box
+// with type-ahead, and the views, which add themselves (answers.js, reader.js, contact.js).
 import { cfg } from './config.js'
 import { h, btn, icon, safe } from './dom.js'
 import { t, ASK, BACK, CLOSE, ERROR, HELP, LABEL, RELATED, RETRY, TITLE } from './i18n.js'
@@ -8,14 +8,16 @@ import { base, theme } from './styles.js'
 import { log, emit } from './events.js'
 import { href } from './page.js'
 import { req } from './http.js'
-import { ask } from './answers.js'
-import { openArticle } from './reader.js'
 
 export let host, panel, input, conv, reader, contactView, body, isOpen, launcher, tip
 let root, list, form, live, sheet, timer, from
 let seq = 0
 let opts = []
 let act = -1
+
+// The views, each added by its own module when it loads (main.js imports them): ask(question)
+// from answers.js, article(id, url, source) from reader.js, contact() from contact.js.
+export const views = {}
 
 export const restyle = safe(() => sheet && sheet.replaceSync(theme()))
 const viewport = (f) => ['resize', 'scroll'].map((e) => window.visualViewport?.[f](e, restyle))
@@ -24,7 +26,6 @@ export const say = (s) => (live.textContent = s)
 export const scrollTo = (el) => (body.scrollTop += el.getBoundingClientRect().top - body.getBoundingClientRect().top - 8)
 const tabbable = () => [...panel.querySelectorAll('a[href],button,input,textarea')].filter((x) => x.getClientRects().length)
 const focusFirst = () => tabbable().find((x) => x.name)?.focus()
-export const anchor = (url) => String(url).split('#')[1] || ''
 
 export const show = (v) => {
   for (const x of [conv, reader, contactView]) x.hidden = x != v
@@ -57,7 +58,7 @@ const hideList = () => {
   act = -1
 }
 
-const pick = (i) => openArticle(opts[i].article_id, anchor(opts[i].url), 'search')
+const pick = (i) => views.article(opts[i].article_id, opts[i].url, 'search')
 
 const search = async (q) => {
   const n = ++seq
@@ -127,7 +128,7 @@ export const mount = () => {
         e.preventDefault()
         clearTimeout(timer)
         seq++
-        ask(input.value)
+        views.ask(input.value)
         input.value = ''
       },
     },

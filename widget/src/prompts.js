@@ -9,10 +9,8 @@ import { req } from './http.js'
 import { log, on } from './events.js'
 import { href, route } from './page.js'
 import { load, save, key, session, visitor } from './storage.js'
-import { user } from './contact.js'
-import { tip, launcher, isOpen, open } from './panel.js'
-import { ask } from './answers.js'
-import { openArticle } from './reader.js'
+import { user } from './conversation.js'
+import { tip, launcher, isOpen, open, views } from './panel.js'
 
 const bus = new EventTarget()
 let offs = []
@@ -65,14 +63,13 @@ const fire = safe((p) => {
   const now = Date.now()
   const s = load(key('prompts')) || {} // prompt id → [times shown, last shown]; _: today's shows
   const [n = 0, last = 0] = s[id] || []
-  const u = user.v || {}
   const day = (s._ || []).filter((x) => now - x < 864e5)
   if (
     isOpen || tip.firstChild || day.length >= data.limits.per_visitor_per_day ||
     !(n < p.max_shows && now - last >= p.cooldown_seconds * 1e3 &&
       (a.visitor == 'any' || (a.visitor == 'new') == (load(key('first')) == session())) &&
-      (a.identified == null || a.identified == !!u.id) &&
-      Object.entries(a.traits).every(([k, v]) => [].concat(v).includes((u.traits || {})[k])))
+      (a.identified == null || a.identified == !!user?.id) &&
+      Object.entries(a.traits).every(([k, v]) => [].concat(v).includes(user?.traits?.[k])))
   )
     return
   const caps = (c, s = load(key('prompts')) || {}) => ((s[id] = c), save(key('prompts'), s))
@@ -99,9 +96,9 @@ const fire = safe((p) => {
       h('p', { 'data-fd': 'prompt-message', text: p.message }),
       h('button', { class: 'x', 'data-fd': 'prompt-dismiss', 'aria-label': t(DISMISS), onclick: (e) => dismiss() }, icon('M6 6l12 12M18 6 6 18')),
     ),
-    ...p.questions.map((q) => act(q, () => (done('question', q), open('prompt'), ask(q)))),
+    ...p.questions.map((q) => act(q, () => (done('question', q), open('prompt'), views.ask(q)))),
     ...p.articles.map((a, i, x) => {
-      x = act(t(READ), () => (done('article', a), openArticle(a, '', 'prompt')))
+      x = act(t(READ), () => (done('article', a), views.article(a, '', 'prompt')))
       safe(async () => (x.textContent = (await req('/api/v1/articles/' + encodeURIComponent(a))).d.title || x.textContent))()
       return x
     }),

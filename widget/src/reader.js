@@ -5,7 +5,7 @@ import { cfg } from './config.js'
 import { h, safe } from './dom.js'
 import { req } from './http.js'
 import { log } from './events.js'
-import { reader, body, open, screen, scrollTo, oops } from './panel.js'
+import { reader, body, open, screen, scrollTo, oops, views } from './panel.js'
 
 let seq = 0
 
@@ -38,7 +38,8 @@ const content = (html, base) => {
   )
 }
 
-export const openArticle = safe(async (id, hash, source) => {
+// url: where the article was linked, maybe with the #section to scroll to
+const openArticle = safe(async (id, url, source) => {
   open(source == 'prompt' ? source : 'api')
   const n = ++seq
   log('article_opened', { article_id: (id = String(id)), source })
@@ -49,9 +50,11 @@ export const openArticle = safe(async (id, hash, source) => {
     if (r.ok && r.d.html) d = r.d
   } catch {}
   if (n != seq) return
-  if (!d) return screen(reader, ...oops(() => openArticle(id, hash, source)))
+  if (!d) return screen(reader, ...oops(() => openArticle(id, url, source)))
   const title = h('h1', { tabindex: -1, text: d.title })
   screen(reader, title, content(d.html, new URL(d.url, cfg.help + '/')))
   title.focus({ preventScroll: true })
-  go(hash)
+  go(String(url).split('#')[1])
 })
+
+views.article = openArticle
