@@ -3,23 +3,19 @@
 // good (4xx but 408/429). Batches go by fetch (keepalive, text/plain: no preflight) with
 // jittered backoff, and by sendBeacon on pagehide/hidden; beaconed events stay queued
 // (a beacon cannot report success) and go again later: the server de-duplicates by id.
-// Also the ('on', name, callback) subscriptions.
+// Each event is also emitted on the bus under its type.
 import { cfg, debug } from './config.js'
 import { load, save, key, rid, session, visitor } from './storage.js'
 import { href, route } from './page.js'
 import { safe } from './dom.js'
+import { emit } from './bus.js'
 
 const type = 'text/plain;charset=UTF-8'
-let subs = {}
 let mine = [] // this tab's unacknowledged events: they survive a racing write by another tab
 let max = 20 // 1 after a batch was refused as a whole, to find the bad event
 let timer
 let busy
 let fails = 0
-
-export const on = (name, f) => (subs[name] = subs[name] || []).push(f)
-
-export const emit = (name, d) => (subs[name] || []).map((f) => safe(f)(d))
 
 // stored queue ∪ this tab's events, minus `gone`; the newest 500 are written back
 const merge = (gone = []) => {
@@ -85,6 +81,5 @@ export const stop = () => {
   listen(removeEventListener)
   clearTimeout(timer)
   timer = 0
-  subs = {}
   beacon()
 }

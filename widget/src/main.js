@@ -4,7 +4,8 @@ import { cfg, configure, debug } from './config.js'
 import { safe } from './dom.js'
 import { setPage } from './page.js'
 import { watch, unwatch } from './navigation.js'
-import { on, start as startEvents, stop as stopEvents } from './events.js'
+import { start as startEvents, stop as stopEvents } from './events.js'
+import { on, clear } from './bus.js'
 import { identify } from './conversation.js'
 import { isOpen, mount, unmount, open, close, restyle, views } from './panel.js'
 import './answers.js' // the views: each adds itself to the panel's views
@@ -44,13 +45,14 @@ const commands = {
   page: (p) => (setPage(p), refresh()),
   track,
   identify,
-  on: (name, f) => on(name, f),
+  on,
   destroy: () => {
     live = 0
     end()
     unmount()
     unwatch()
     stopEvents()
+    clear()
   },
 }
 

@@ -6,19 +6,19 @@ import { cfg } from './config.js'
 import { h, btn, icon, safe } from './dom.js'
 import { t, DISMISS, GET_HELP, READ } from './i18n.js'
 import { req } from './http.js'
-import { log, on } from './events.js'
+import { log } from './events.js'
+import { on, off, emit } from './bus.js'
 import { href, route } from './page.js'
 import { load, save, key, session, visitor } from './storage.js'
 import { user } from './conversation.js'
 import { tip, launcher, isOpen, open, views } from './panel.js'
 
-const bus = new EventTarget()
 let offs = []
 let data
 let at, timer, visits
 let seq = 0
 
-export const track = (name) => bus.dispatchEvent(new Event(name))
+export const track = (name) => emit('track:' + name)
 
 // listeners, timers and observers of this page's triggers, undone on the next page
 const L = (o, types, f, g = safe(f)) => types.split(' ').map((t) => (o.addEventListener(t, g, !0), offs.push(() => o.removeEventListener(t, g, !0))))
@@ -52,7 +52,7 @@ const triggers = {
   rage_clicks: (x, go, c = []) =>
     L(document, 'click', (e) => e.detail && (c = [e, ...c.filter((k) => e.timeStamp - k.timeStamp < x.within_ms && Math.hypot(k.x - e.x, k.y - e.y) <= x.radius_px)])[x.count - 1] && go()),
   visit_count: (x, go) => visits == x.count && go(),
-  event: (x, go) => L(bus, x.name, go),
+  event: (x, go, n = 'track:' + x.name) => (on(n, go), offs.push(() => off(n, go))),
 }
 
 // A trigger fired. Triggers fire in the prompts' order (best first) when they fire together
