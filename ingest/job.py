@@ -7,14 +7,17 @@
 3. Copy the current version, delete the chunks of changed and removed articles,
    embed the new chunks (reusing stored embeddings for text that did not change)
    and write them.
-4. Check the new version is complete, then publish it by moving the pointer.
+4. Check the new version is complete, calibrate the answer decision on it (a step
+   the caller passes in: the server's decision learns from the new version what its
+   answerable and unanswerable questions look like), then publish it by moving the
+   pointer.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +58,8 @@ class IngestReport:
     model_seconds: float = 0.0  # time spent inside the embedding model
     version: str | None = None
     published: bool = False
+    calibration: str = ""  # what the calibration of a new version found, in words
+    calibration_seconds: float = 0.0
 
     def summary(self) -> str:
         return (
@@ -88,6 +93,11 @@ def plan_changes(articles: dict[str, str], stored: dict[str, str]) -> Plan:
     )
 
 
+# Learns from a complete new version, before it is published, what its answers need: a
+# JSON-able result kept with the version, and a sentence saying what was found.
+Calibrate = Callable[[IndexCollection], tuple[dict[str, Any], str]]
+
+
 class IngestJob:
     def __init__(
         self,
@@ -96,12 +106,14 @@ class IngestJob:
         embedder: Embedder,
         options: ChunkingOptions,
         progress: Progress | None = None,
+        calibrate: Calibrate | None = None,
     ) -> None:
         self.kb_dir = kb_dir
         self.versions = versions
         self.embedder = embedder
         self.options = options
         self.progress = progress or Progress()
+        self.calibrate = calibrate
         self._parsed = ParseCache()  # a long-lived job (--watch) re-reads only changed files
 
     def run(self, *, rebuild: bool = False) -> IngestReport:
@@ -176,6 +188,7 @@ class IngestJob:
             self._write(index, new_chunks, reusable, report)
             self._verify(index, hashes, plan, expected)
             report.chunks = expected
+            self._calibrate(index, report)
         except BaseException:
             self.versions.release(client)
             self.versions.drop(version)
@@ -185,6 +198,16 @@ class IngestJob:
         report.version, report.published = version, True
         self.versions.cleanup()
         return report
+
+    def _calibrate(self, index: IndexCollection, report: IngestReport) -> None:
+        """The new version's calibration, kept with it; none without a calibration step."""
+        if self.calibrate is None:
+            index.set_calibration(None)
+            return
+        started = time.perf_counter()
+        calibration, report.calibration = self.calibrate(index)
+        index.set_calibration(calibration)
+        report.calibration_seconds = time.perf_counter() - started
 
     def _chunks_of(self, articles: list[Article], resolver: LinkResolver) -> list[Chunk]:
         chunks: list[Chunk] = []

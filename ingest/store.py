@@ -5,8 +5,8 @@ flat metadata (lists are JSON strings, because Chroma metadata values are
 scalars). The passage is the metadata key ``text``, not a Chroma document:
 Frontdesk does its own lexical search, and a document would cost a full-text
 index that doubles the write time of an ingest. The collection's own metadata records the
-schema version and the embedding model that built it, and :class:`IndexCollection`
-refuses to be read or written with another model.
+schema version, the embedding model that built it and the answer decision's calibration
+(JSON), and :class:`IndexCollection` refuses to be read or written with another model.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ingest.chunking import Chunk
 from ingest.errors import ModelMismatchError, SchemaMismatchError
 
 SCHEMA_VERSION = 2  # 2: heading chunks
+CALIBRATION_KEY = "frontdesk_calibration"  # the decision's calibration of this version
 WRITE_BATCH = 500  # records per Chroma call
 _SCALAR_FIELDS = (
     "article_id",
@@ -84,6 +85,18 @@ class IndexCollection:
             raise SchemaMismatchError(collection.name, schema, SCHEMA_VERSION)
         self.model_id = str(metadata["embedding_model"])
         self.dimension = int(metadata["embedding_dimension"])
+        self.calibration: dict[str, Any] | None = (
+            json.loads(str(metadata[CALIBRATION_KEY])) if CALIBRATION_KEY in metadata else None
+        )
+
+    def set_calibration(self, calibration: dict[str, Any] | None) -> None:
+        """Keep what the answer decision learned from this version (JSON), or forget it."""
+        metadata = dict(self._collection.metadata or {})
+        metadata.pop(CALIBRATION_KEY, None)
+        if calibration is not None:
+            metadata[CALIBRATION_KEY] = json.dumps(calibration)
+        self._collection.modify(metadata=metadata)
+        self.calibration = calibration
 
     @classmethod
     def create(cls, client: Any, name: str, model_id: str, dimension: int) -> IndexCollection:

@@ -19,6 +19,10 @@ from ingest.errors import IndexStateError, KnowledgeBaseError
 from ingest.job import IngestJob, IngestReport, Progress
 from ingest.versions import index_versions
 from ingest.watch import watch_knowledge_base
+from server.ask.calibration import Calibration, calibration_step
+from server.ask.eval_sets import QuestionSet
+from server.ask.evaluation import Report
+from server.ask.retrieval import Retriever
 from server.prompts.reader import check_prompts
 from server.settings import Settings, SettingsError, load_settings
 
@@ -85,12 +89,15 @@ class BarProgress(Progress):
 
 
 def build_job(settings: Settings, embedder: Embedder, progress: Progress | None) -> IngestJob:
+    """An ingest of the settings' KB that calibrates the answer decision on each new version."""
+    retriever = Retriever(settings.default_locale, settings.page_boost)
     return IngestJob(
         kb_dir=settings.kb_dir,
         versions=index_versions(settings.data_dir, settings.collection, settings.chroma_url),
         embedder=embedder,
         options=ChunkingOptions(settings.chunk_max_words, settings.chunk_overlap_words),
         progress=progress,
+        calibrate=calibration_step(embedder, retriever, settings.answer_threshold),
     )
 
 
@@ -126,6 +133,8 @@ def _print_report(job: IngestJob, report: IngestReport, as_json: bool) -> None:
         typer.echo(json.dumps({"ok": True, **report.as_dict()}))
     else:
         typer.echo(f"ingested {job.kb_dir}: {report.summary()}")
+        if report.calibration:
+            typer.echo(report.calibration)
 
 
 @app.command()
@@ -179,6 +188,7 @@ def check(
             json.dumps(
                 {
                     "ok": not failed,
+                    "calibration": _current_calibration(settings),
                     "findings": [
                         {
                             "path": str(f.path),
@@ -200,37 +210,111 @@ def check(
             f"{counts.get('warning', 0)} warning(s) in {settings.kb_dir}"
             + (f" and {prompts_file}" if prompts is not None or prompts_file.exists() else "")
         )
+        typer.echo(_current_calibration(settings))
     raise typer.Exit(EXIT_KB_ERRORS if failed else 0)
+
+
+def _current_calibration(settings: Settings) -> str:
+    """What the published index's calibration found, in words."""
+    versions = index_versions(settings.data_dir, settings.collection, settings.chroma_url)
+    try:
+        current = versions.read_pointer().current
+        if current is None:
+            return "no index yet: `frontdesk ingest` calibrates the answer decision on it"
+        client, index = versions.open(current)
+        calibration = index.calibration
+        versions.release(client)
+    except (IndexStateError, OSError, ValueError) as exc:
+        return f"the current index cannot be read: {exc}"
+    finally:
+        versions.close()
+    if calibration is None:
+        return "the current index has no calibration: `frontdesk ingest --rebuild` adds one"
+    return "current index: " + Calibration.from_json(calibration).report()
 
 
 @app.command("eval")
 def evaluate_questions(
-    questions: Annotated[Path, typer.Argument(help="Questions file (JSON lines).")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Questions files (JSON lines), or folders of sets (a `kb/` folder and "
+            "`*.jsonl` files beside it)."
+        ),
+    ],
     kb: KbOption = None,
     current: Annotated[
         bool,
         typer.Option(
-            "--current", help="Use the current index instead of ingesting the KB into a temp dir."
+            "--current",
+            help="Use the current index instead of ingesting the KB into a temp dir "
+            "(one set, about FRONTDESK_KB_DIR).",
+        ),
+    ] = False,
+    leave_one_out: Annotated[
+        bool,
+        typer.Option(
+            "--leave-one-out",
+            help="Also measure each set at the answer threshold chosen on the other sets.",
         ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Measure retrieval and the answer decision on a questions file; run the KB's self-tests."""
-    import tempfile
-
-    from server.ask.assembly import build_answerer
-    from server.ask.evaluation import QuestionsFileError, evaluate, format_report, read_questions
+    """Measure retrieval, the answer decision and the cited section on question sets, beside
+    a plain reference method; run each KB's self-tests."""
+    from server.ask.eval_sets import (
+        find_sets,
+        format_leave_one_out,
+        format_report,
+    )
+    from server.ask.eval_sets import (
+        leave_one_out as leave_out,
+    )
+    from server.ask.evaluation import QuestionsFileError
 
     settings = _settings(kb_dir=kb)
     try:
-        items = read_questions(questions)
-    except (OSError, QuestionsFileError) as exc:
+        sets = find_sets(paths, settings.kb_dir)
+    except FileNotFoundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_INDEX_ERROR) from None
+    if current and len(sets) != 1:
+        typer.echo("error: --current measures one set, on the current index", err=True)
+        raise typer.Exit(EXIT_INDEX_ERROR)
     embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)
+    reports: list[Report] = []
+    for question_set in sets:
+        try:
+            reports.append(_evaluate_set(settings, embedder, question_set, current))
+        except (OSError, QuestionsFileError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_INDEX_ERROR) from None
+        if not as_json:
+            typer.echo(format_report(reports[-1], settings.answer_threshold) + "\n")
+    held_out = leave_out(reports) if leave_one_out else []
+    if as_json:
+        body: dict[str, Any] = {"sets": [r.as_dict() for r in reports]}
+        typer.echo(json.dumps(body | ({"leave_one_out": held_out} if leave_one_out else {})))
+    elif held_out:
+        typer.echo(format_leave_one_out(held_out))
+    raise typer.Exit(EXIT_KB_ERRORS if any(r.self_test_failures for r in reports) else 0)
+
+
+def _evaluate_set(
+    settings: Settings, embedder: Embedder, question_set: QuestionSet, current: bool
+) -> Report:
+    """One set: its KB ingested into a scratch index (or the current one), then measured."""
+    import tempfile
+
+    from server.ask.assembly import build_answerer
+    from server.ask.evaluation import evaluate, read_questions
+
+    items = read_questions(question_set.questions)
     with tempfile.TemporaryDirectory(prefix="frontdesk-eval-") as scratch:
         if not current:
-            settings = settings.model_copy(update={"data_dir": Path(scratch), "chroma_url": ""})
+            settings = settings.model_copy(
+                update={"data_dir": Path(scratch), "chroma_url": "", "kb_dir": question_set.kb}
+            )
             progress = BarProgress() if sys.stderr.isatty() else None
             job = build_job(settings, embedder, progress)
             try:
@@ -251,13 +335,10 @@ def evaluate_questions(
                 runtime=settings.query_model_runtime,
             )
         answerer = build_answerer(settings, questions_model)
-        report = evaluate(answerer, items)
-        answerer.live.close()
-    if as_json:
-        typer.echo(json.dumps(report.__dict__))
-    else:
-        typer.echo(format_report(report, settings.answer_threshold))
-    raise typer.Exit(EXIT_KB_ERRORS if report.self_test_failures else 0)
+        try:
+            return evaluate(answerer, items, question_set.name)
+        finally:
+            answerer.live.close()
 
 
 @app.command()

@@ -264,9 +264,14 @@ def frontdesk(*args: str) -> list[str]:
 def sample_index(
     tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
 ) -> IndexVersions:
-    """The sample knowledge base ingested with the real model, once per session (read only)."""
+    """The sample knowledge base ingested with the real model and calibrated as `frontdesk
+    ingest` does, once per session (read only)."""
+    from server.ask.calibration import calibration_step
+    from server.ask.retrieval import Retriever
+
     versions = index_versions(tmp_path_factory.mktemp("sample-index"), "frontdesk")
-    IngestJob(SAMPLE_KB, versions, real_embedder, ChunkingOptions()).run()
+    calibrate = calibration_step(real_embedder, Retriever(), 0.9)
+    IngestJob(SAMPLE_KB, versions, real_embedder, ChunkingOptions(), calibrate=calibrate).run()
     return versions
 
 

@@ -20,9 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
+import numpy as np
+import numpy.typing as npt
 
 from ingest.live import LiveIndex
 from ingest.store import IndexCollection
+from server.ask.calibration import Calibration, off_topic_questions
 from server.ask.decision import Decider, Decision
 from server.ask.knowledge import KnowledgeSnapshot
 from server.ask.lexical import tokenize
@@ -59,9 +62,26 @@ class Answerer:
         self.retriever = retriever
         self.decider = decider
         self._snapshot: KnowledgeSnapshot | None = None
+        self._calibration: tuple[KnowledgeSnapshot, Calibration] | None = None
+        self._off_topic: npt.NDArray[np.float32] | None = None
         self._lock = threading.Lock()
         self._switch_limiter: anyio.CapacityLimiter | None = None
         live.on_switch(self._rebuild)
+
+    def off_topic_vectors(self) -> npt.NDArray[np.float32]:
+        """The shipped off-topic questions, embedded by the question model (once)."""
+        if self._off_topic is None:
+            vectors = self.encoder.encode_now(list(off_topic_questions()))
+            self._off_topic = np.asarray(vectors, dtype=np.float32)
+        return self._off_topic
+
+    def calibration_of(self, snapshot: KnowledgeSnapshot) -> Calibration:
+        known = self._calibration
+        if known is not None and known[0] is snapshot:
+            return known[1]
+        calibration = Calibration.from_json(snapshot.calibration_data)
+        self._calibration = (snapshot, calibration)
+        return calibration
 
     def switch_limiter(self) -> anyio.CapacityLimiter:
         """Switching to a new index version is slow work: one thread per core, not one per
@@ -109,7 +129,8 @@ class Answerer:
             snapshot, _ = self.current()
         query = Query(question, vector, page_url, locale, sections_only=exclude_questions)
         retrieval = self.retriever.retrieve(snapshot, query, limit=MAX_SOURCES * 2)
-        decision = self.decider.decide(retrieval, snapshot)
+        off_topic = float((self.off_topic_vectors() @ np.asarray(vector, np.float32)).max())
+        decision = self.decider.decide(retrieval, self.calibration_of(snapshot), off_topic)
         return Outcome(self._response(snapshot, question, retrieval, decision), retrieval, decision)
 
     def _response(

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -62,9 +63,11 @@ class KnowledgeSnapshot:
         chunks: list[Chunk],
         vectors: Sequence[Sequence[float]],
         version: str | None = None,
+        calibration: dict[str, Any] | None = None,
     ) -> None:
         started = time.perf_counter()
         self.version = version
+        self.calibration_data = calibration  # what the decision learned at ingest
         order = sorted(
             range(len(chunks)),
             key=lambda i: (chunks[i].article_id, chunks[i].kind, chunks[i].position),
@@ -97,7 +100,8 @@ class KnowledgeSnapshot:
     @classmethod
     def from_collection(cls, collection: IndexCollection, version: str | None) -> KnowledgeSnapshot:
         stored = list(collection.iter_chunks(include_embeddings=True))
-        return cls([s.chunk for s in stored], [s.embedding or () for s in stored], version)
+        vectors = [s.embedding or () for s in stored]
+        return cls([s.chunk for s in stored], vectors, version, collection.calibration)
 
     def _add_to_article(self, chunk: Chunk) -> None:
         article = self.articles.get(chunk.article_id)
@@ -130,6 +134,11 @@ class KnowledgeSnapshot:
         self.heading_locale = np.array([c.locale for c in self.heading_chunks], dtype=object)
         self.heading_starts = np.flatnonzero(np.diff(self.heading_article, prepend=-1)).astype(
             np.intp
+        )
+        heading_of = {(c.article_id, c.section): i for i, c in enumerate(self.heading_chunks)}
+        # each passage's own heading chunk (-1: none), to tell which section answers
+        self.section_heading = np.array(
+            [heading_of.get((c.article_id, c.section), -1) for c in self.chunks], dtype=np.intp
         )
         # headings of other locales, per set of locales (None: there are none)
         self._heading_allowed: dict[tuple[str, ...], npt.NDArray[np.bool_] | None] = {}
@@ -192,6 +201,18 @@ class KnowledgeSnapshot:
             similarity, self.heading_starts
         )
         return best
+
+    def section_heading_similarity(
+        self, passages: Sequence[int], vector: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float64]:
+        """Per passage: the cosine similarity of the question and the passage's own heading
+        (title and section path); 0 for a passage without one."""
+        own = self.section_heading[list(passages)]
+        similarity = np.zeros(len(own))
+        known = own >= 0
+        if known.any():
+            similarity[known] = self.heading_vectors[own[known]] @ vector
+        return similarity
 
     def __len__(self) -> int:
         return len(self.chunks)

@@ -1,22 +1,26 @@
 """Retrieval: from a question (and the page it was asked on) to ranked articles.
 
-Three signals per article, each its best chunk (sample questions included):
+Three signals per article:
 
-* ``lexical``: BM25 over words and adjacent-word pairs (server/ask/lexical.py);
-* ``dense``: cosine similarity of the question and chunk embeddings. The vectors
-  are the ones stored in Chroma, loaded with the snapshot: the fusion needs a
-  dense score for every article, which a top-k query cannot give, and a matrix
-  product over 20,000 chunks takes about a millisecond;
-* ``coverage``: the IDF-weighted share of the question's content words a chunk
-  contains.
+* ``lexical``: BM25 over words and adjacent-word pairs (server/ask/lexical.py), its
+  best chunk (sample questions included);
+* ``dense``: cosine similarity of the question and chunk embeddings, its best chunk.
+  The vectors are the ones stored in Chroma, loaded with the snapshot: the fusion
+  needs a dense score for every article, which a top-k query cannot give, and a
+  matrix product over 20,000 chunks takes about a millisecond;
+* ``heading``: cosine similarity of the question and the article's closest heading
+  (its title, or title and section path): is the article *about* this?
 
-Each is z-normalized over the articles and the three are summed with weights
-fitted (listwise, 5-fold cross-validated) on a public development set. Articles
-whose `pages` match the user's page get ``page_boost``; only chunks in the
-question's locale and the default locale take part, the question's own first.
+Each is z-normalized over the articles and the three are added with equal weights:
+nothing is fitted to a knowledge base, so the ranking holds on ones nobody tuned for
+(README, Answer quality: it leads the plain BM25 + dense reference on every
+development set). Articles whose `pages` match the user's page get ``page_boost``;
+only chunks in the question's locale and the default locale take part, the
+question's own first. The passage quoted from an article is its section that scores
+best on the words, the meaning and the section's own heading.
 
-Every article's signals, and how close the question comes to each article's
-headings, go along with the ranking (:class:`Signals`) for the decision.
+Every article's signals (and the share of the question's words it covers) and the
+best article's lead over the second go along with the ranking for the decision.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from ingest.pages import matches_any
 from server.ask.knowledge import KnowledgeSnapshot
 from server.ask.lexical import question_terms
 
-WEIGHTS = {"lexical": 0.453, "dense": 0.667, "coverage": 0.661}
+WEIGHTS = {"lexical": 1.0, "dense": 1.0, "heading": 1.0}  # equal: nothing fitted
 LOCALE_PREFERENCE = 0.25  # bonus, in fused-score units, for articles in the asked locale
 Array = npt.NDArray[np.float64]
 
@@ -44,6 +48,7 @@ class Query:
     page_url: str | None = None
     locale: str | None = None
     sections_only: bool = False  # leave the articles' sample questions out (self-tests)
+    exclude: frozenset[int] = frozenset()  # articles left out (self-tests: "not covered")
 
 
 @dataclass
@@ -75,6 +80,7 @@ class Retrieval:
     hits: list[ArticleHit]
     content_terms: tuple[str, ...] = field(default_factory=tuple)
     signals: Signals | None = None
+    margin: float = 0.0  # the best article's fused score minus the second's
 
 
 def _z(values: Array, valid: npt.NDArray[np.bool_]) -> Array:
@@ -122,7 +128,10 @@ class Retriever:
             name: _per_article_max(snapshot, np.where(allowed, values, -np.inf))
             for name, values in chunk_values.items()
         }
+        article_values["heading"] = snapshot.heading_similarity(vector, locales)
         valid = np.isfinite(article_values["dense"])
+        if query.exclude:
+            valid[list(query.exclude)] = False
         z = {name: _z(values, valid) for name, values in article_values.items()}
         scores = np.zeros(len(valid))
         for name, weight in WEIGHTS.items():
@@ -133,7 +142,8 @@ class Retriever:
         page = np.zeros(len(scores), dtype=bool)
         if query.page_url:
             page = snapshot.page_mask(query.page_url)
-            scores = scores + self.page_boost * page
+            spread = float(scores[valid].std()) if valid.any() else 1.0
+            scores = scores + self.page_boost * spread * page  # in standard deviations
         order = [
             int(i) for i in np.argsort(-scores, kind="stable")[:limit] if np.isfinite(scores[i])
         ]
@@ -145,7 +155,7 @@ class Retriever:
                 article_id=snapshot.article_ids[i],
                 index=i,
                 score=float(scores[i]),
-                best_chunk=self._passage(snapshot, i, chunk_values, spreads),
+                best_chunk=self._passage(snapshot, i, vector, chunk_values, spreads),
                 dense=float(article_values["dense"][i]),
                 lexical=float(article_values["lexical"][i]),
                 coverage=float(article_values["coverage"][i]),
@@ -153,18 +163,20 @@ class Retriever:
             )
             for i in order
         ]
-        heading = snapshot.heading_similarity(vector, locales)
-        signals = Signals({**article_values, "heading": heading}, z, valid)
-        return Retrieval(hits=hits, content_terms=content, signals=signals)
+        margin = hits[0].score - hits[1].score if len(hits) > 1 else 0.0
+        signals = Signals(article_values, z, valid)
+        return Retrieval(hits=hits, content_terms=content, signals=signals, margin=margin)
 
     @staticmethod
     def _passage(
         snapshot: KnowledgeSnapshot,
         article: int,
+        vector: npt.NDArray[np.float32],
         chunk_values: dict[str, Array],
         spreads: dict[str, float],
     ) -> Chunk:
-        """The article's section that scores best on the same weighted signals."""
+        """The article's section that scores best on its words, its meaning and its own
+        heading, each in units of its spread over the articles."""
         start = int(snapshot.article_starts[article])
         end = (
             int(snapshot.article_starts[article + 1])
@@ -172,7 +184,7 @@ class Retriever:
             else len(snapshot.chunks)
         )
         sections = [p for p in range(start, end) if snapshot.is_section[p]]
-        score = np.zeros(len(sections))
-        for name, weight in WEIGHTS.items():
-            score += weight * chunk_values[name][sections] / spreads[name]
+        score = chunk_values["lexical"][sections] / spreads["lexical"]
+        score += chunk_values["dense"][sections] / spreads["dense"]
+        score += snapshot.section_heading_similarity(sections, vector) / spreads["heading"]
         return snapshot.chunks[sections[int(np.argmax(score))]]

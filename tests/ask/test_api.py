@@ -151,3 +151,60 @@ def test_openapi_schema_describes_the_api(client: Client) -> None:
     assert {"/api/v1/ask", "/api/v1/articles/{article_id}", "/api/v1/search"} <= set(
         schema["paths"]
     )
+
+
+def test_shipped_off_topic_questions_never_get_a_passage(client: Client) -> None:
+    from server.ask.calibration import off_topic_questions
+
+    replies = {
+        q: ask(client, q, visitor_id=f"off-{n}") for n, q in enumerate(off_topic_questions())
+    }
+    answered = [q for q, reply in replies.items() if reply["status"] == "answered"]
+    assert answered == []
+
+
+@pytest.mark.parametrize("greeting", ["hello!", "Thanks, that's all", "can I talk to a person"])
+def test_chit_chat_gets_no_passage(client: Client, greeting: str) -> None:
+    body = ask(client, greeting, visitor_id="chit-chat")
+    assert body["status"] == "no_answer" and body["answer"] is None
+
+
+@pytest.mark.parametrize(
+    ("question", "anchor"),
+    [
+        ("my new card was declined when I tried to save it", "if-the-new-card-is-declined"),
+        ("how do I change the billing email on my invoices", "change-the-billing-email-or-address"),
+        ("which cards do you accept", "before-you-start"),
+    ],
+)
+def test_the_cited_passage_is_the_section_that_answers(
+    client: Client, question: str, anchor: str
+) -> None:
+    body = ask(client, question, visitor_id="sections")
+    assert body["sources"][0]["article_id"] == "billing-update-payment-card"
+    assert body["sources"][0]["url"] == f"/help/billing/update-payment-card#{anchor}"
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("how do I reset my password", "account-reset-password"),
+        ("how do I delete my account", "account-delete-account"),
+        ("where can I download my invoices", "billing-download-invoices"),
+        ("how do I import from trello", "data-import-from-trello"),
+    ],
+)
+def test_plain_questions_get_their_article_first_and_never_no_answer(
+    client: Client, question: str, article: str
+) -> None:
+    body = ask(client, question, visitor_id="plain")
+    assert body["status"] in ("answered", "suggested")
+    assert body["sources"][0]["article_id"] == article
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["tell me a joke", "what is the capital of France", "does tasklane support gantt charts"],
+)
+def test_what_the_kb_does_not_cover_gets_no_passage(client: Client, question: str) -> None:
+    assert ask(client, question, visitor_id="uncovered")["status"] != "answered"

@@ -106,10 +106,14 @@ def test_eval_command_reports_and_fails_when_an_article_loses_its_question(
         timeout=300,
     )
     assert good.returncode == 0, good.stderr
-    report = json.loads(good.stdout)
+    (report,) = json.loads(good.stdout)["sets"]
     assert report["counts"] == {"questions": 3, "answerable": 2, "unanswerable": 1}
     assert report["retrieval"]["hit@1"] == 1.0
-    assert [row["threshold"] for row in report["tradeoff"]][:2] == [0.3, 0.4]
+    assert report["reference_retrieval"]["hit@1"] == 1.0  # the plain reference, beside
+    assert "threshold" in report["reference_decision"]
+    assert [row["threshold"] for row in report["tradeoff"]][:2] == [0.5, 0.6]
+    assert "too little to measure" in report["calibration"]  # four articles
+    assert report["off_topic_answered"] == []
     assert report["self_test_failures"] == []
     assert report["question_model"] == "float32 on onnxruntime"  # as the server runs it
     assert not (tmp_path / "data").exists()  # a scratch index, not the configured one
@@ -122,7 +126,7 @@ def test_eval_command_reports_and_fails_when_an_article_loses_its_question(
         timeout=300,
     )
     assert int8.returncode == 0, int8.stderr
-    assert json.loads(int8.stdout)["question_model"] == "int8 on torch"  # as it is served
+    assert json.loads(int8.stdout)["sets"][0]["question_model"] == "int8 on torch"  # as served
 
     for name in (
         "data/export-timesheets.md",
@@ -144,3 +148,30 @@ def test_eval_command_reports_and_fails_when_an_article_loses_its_question(
     )
     assert bad.returncode == 1
     assert "odd: 'how do I export my timesheets to Excel'" in bad.stdout
+
+
+def test_eval_measures_each_set_beside_the_reference_and_leaves_each_set_out(
+    small_kb: Path, tmp_path: Path
+) -> None:
+    sets = tmp_path / "sets"
+    for name, question, article in (
+        ("cards", "How do I change my credit card?", "billing-update-payment-card"),
+        ("passwords", "reset my password", "account-reset-password"),
+    ):
+        shutil.copytree(small_kb, sets / name / "kb")
+        line = {"qid": "1", "question": question, "relevant": [article], "section": ""}
+        (sets / name / "questions.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    env = cli_env(tmp_path / "data", small_kb)
+    result = subprocess.run(
+        frontdesk("eval", str(sets), "--leave-one-out"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "== cards: 1 questions" in result.stdout and "== passwords: 1 questions" in result.stdout
+    assert result.stdout.count("plain reference") == 2
+    assert "== leave one set out" in result.stdout
+    held_out = result.stdout.split("== leave one set out")[1]
+    assert "cards" in held_out and "passwords" in held_out
