@@ -62,9 +62,12 @@ class IngestReport:
     calibration_seconds: float = 0.0
 
     def summary(self) -> str:
+        calibrated = (
+            f" (calibration {self.calibration_seconds:.1f} s)" if self.calibration_seconds else ""
+        )
         return (
             f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-            f"{self.unchanged} unchanged, {self.chunks} chunks, {self.seconds:.1f} s"
+            f"{self.unchanged} unchanged, {self.chunks} chunks, {self.seconds:.1f} s{calibrated}"
         )
 
     def as_dict(self) -> dict[str, Any]:
