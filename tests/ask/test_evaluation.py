@@ -20,6 +20,12 @@ from server.ask.evaluation import (
 from tests.conftest import SAMPLE_KB, cli_env, frontdesk, write_article
 
 
+def run_eval(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`frontdesk eval ARGS` as a user runs it."""
+    command = frontdesk("eval", *args)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+
+
 def judged(
     relevant: set[str], ranking: list[str], confidence: float, answerable: bool = True
 ) -> Judged:
@@ -98,13 +104,7 @@ def test_eval_command_reports_and_fails_when_an_article_loses_its_question(
         encoding="utf-8",
     )
     env = cli_env(tmp_path / "data", small_kb)
-    good = subprocess.run(
-        frontdesk("eval", str(questions), "--json"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    good = run_eval(env, str(questions), "--json")
     assert good.returncode == 0, good.stderr
     (report,) = json.loads(good.stdout)["sets"]
     assert report["counts"] == {"questions": 3, "answerable": 2, "unanswerable": 1}
@@ -118,13 +118,7 @@ def test_eval_command_reports_and_fails_when_an_article_loses_its_question(
     assert report["question_model"] == "float32 on onnxruntime"  # as the server runs it
     assert not (tmp_path / "data").exists()  # a scratch index, not the configured one
 
-    int8 = subprocess.run(
-        frontdesk("eval", str(questions), "--json"),
-        env={**env, "FRONTDESK_QUERY_MODEL_INT8": "true"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    int8 = run_eval({**env, "FRONTDESK_QUERY_MODEL_INT8": "true"}, str(questions), "--json")
     assert int8.returncode == 0, int8.stderr
     assert json.loads(int8.stdout)["sets"][0]["question_model"] == "int8 on torch"  # as served
 
@@ -143,9 +137,7 @@ def test_eval_command_reports_and_fails_when_an_article_loses_its_question(
         "questions: [how do I export my timesheets to Excel]",
         "## Watering\n\nWater the ficus on Mondays.\n",
     )
-    bad = subprocess.run(
-        frontdesk("eval", str(questions)), env=env, capture_output=True, text=True, timeout=300
-    )
+    bad = run_eval(env, str(questions))
     assert bad.returncode == 1
     assert "odd: 'how do I export my timesheets to Excel'" in bad.stdout
 
@@ -161,14 +153,7 @@ def test_eval_measures_each_set_beside_the_reference_and_leaves_each_set_out(
         shutil.copytree(small_kb, sets / name / "kb")
         line = {"qid": "1", "question": question, "relevant": [article], "section": ""}
         (sets / name / "questions.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
-    env = cli_env(tmp_path / "data", small_kb)
-    result = subprocess.run(
-        frontdesk("eval", str(sets), "--leave-one-out"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_eval(cli_env(tmp_path / "data", small_kb), str(sets), "--leave-one-out")
     assert result.returncode == 0, result.stderr
     assert "== cards: 1 questions" in result.stdout and "== passwords: 1 questions" in result.stdout
     assert result.stdout.count("plain reference") == 2
