@@ -62,7 +62,9 @@ class TicketsController(Controller):
             raise invalid("message", "must not be empty")
         check_page_url(ticket.page_url)
         await admission.admit_request(request, "tickets", ticket.site, ticket.visitor_id)
-        created = await anyio.to_thread.run_sync(ticket_store.create, ticket, _article_tags(answerer))
+        created = await anyio.to_thread.run_sync(
+            ticket_store.create, ticket, _article_tags(answerer)
+        )
         if not created.duplicate:
             TICKETS.inc()
         return Response(created, status_code=200 if created.duplicate else 201)

@@ -325,3 +325,26 @@ def test_ticket_json_is_stored_verbatim(client: Client) -> None:
     (stored,) = rows(client, tickets)
     assert stored.message == '<img src=x onerror="alert(1)">'
     assert json.dumps(stored.context)  # plain JSON, no markup added
+
+
+def test_a_message_with_line_breaks_is_emailed_with_a_one_line_subject(
+    tmp_path: Path, database_url: str
+) -> None:
+    message = "Hi,\r\nmy card\nwas declined twice.\n\nDana"
+    with smtp_receiver() as (smtp_url, inbox):
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url=database_url,
+            smtp_url=smtp_url,
+            email_to="support@example.com",
+        )
+        with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
+            outbox_worker = services_of(client.app).outbox
+            outbox_worker.stop()
+            client.post("/api/v1/tickets", json=ticket(user=None, message=message))
+            assert outbox_worker.run_once() == 1
+            assert outbox_worker.depth() == 0
+        (email,) = inbox
+        assert email["Subject"] == "[high] billing: Hi, my card was declined twice. Dana"
+        text = email.get_payload(decode=True).decode()
+        assert "my card\nwas declined twice.\n\nDana" in text.replace("\r\n", "\n")
