@@ -41,6 +41,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, safe with WAL
     cursor.execute("PRAGMA busy_timeout=10000")  # several processes may write
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left on disk
     cursor.close()
 
 
@@ -71,6 +72,18 @@ def writer_lock(engine: Engine) -> contextlib.AbstractContextManager[object]:
     """SQLite has one writer at a time: queue this process's writers here rather than have
     them spin on the file lock (many threads waiting on `busy_timeout` stall each other)."""
     return _SQLITE_WRITER if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+
+
+def wipe_deleted(engine: Engine) -> bool:
+    """Leave no copy of deleted rows in the database's files: SQLite overwrites deleted rows
+    (`secure_delete`), and this moves its write-ahead log into the database and empties it.
+    False when a reader kept the log from being emptied. PostgreSQL: nothing to do here
+    (its own files keep old row versions until VACUUM reuses the space)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as db:
+        busy = db.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+    return not busy
 
 
 def alembic_config(engine: Engine) -> Config:
