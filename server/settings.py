@@ -190,6 +190,14 @@ class Settings(BaseSettings):
         description="Personal data removed from stored questions (JSON list).",
         json_schema_extra=_group("storage"),
     )
+    event_max_age_days: int = Field(
+        731,
+        ge=1,
+        le=36_500,
+        description="Widget events dated more than this many days before the server's clock "
+        "are refused (400), as are events more than a day ahead of it.",
+        json_schema_extra=_group("storage"),
+    )
     redact_extra: dict[str, str] = Field(
         {},
         description="More patterns to remove, name → regular expression (JSON), e.g. "

@@ -10,6 +10,7 @@ import msgspec
 from litestar.exceptions import ValidationException
 
 from server.fields import page_url_problem
+from server.platform.days import DAY_MS, iso
 
 
 def invalid(field: str, message: str) -> ValidationException:
@@ -68,3 +69,16 @@ def check_page_url(value: str | None, field: str = "page_url") -> None:
     problem = page_url_problem(value)
     if problem is not None:
         raise invalid(field, problem)
+
+
+def check_timestamp(value: int, now: int, max_age_days: int, field: str) -> None:
+    """A client's timestamp (ms) is at most a day ahead of the server's clock and at most
+    `max_age_days` behind it (400 otherwise)."""
+    if value > now + DAY_MS:
+        raise invalid(field, f"{value} is more than a day ahead of the server's clock ({iso(now)})")
+    if value < now - max_age_days * DAY_MS:
+        raise invalid(
+            field,
+            f"{value} ({iso(value)}) is more than {max_age_days} days old "
+            "(FRONTDESK_EVENT_MAX_AGE_DAYS)",
+        )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 
 from server.app import create_app
+from server.services import services_of
 from server.settings import Settings
+from server.tables import events
 from tests.fakes import FakeEmbedder
 from tests.sessions import ADMIN, DAY, T0, Client, log_of, seeded
 
@@ -73,3 +76,41 @@ def test_admin_api_needs_the_token(client: Client, tmp_path: Path) -> None:
     with TestClient(create_app(closed, embedder=FakeEmbedder())) as other:
         response = other.get("/api/v1/admin/deflections", headers=ADMIN)
         assert response.status_code == 403 and "FRONTDESK_ADMIN_TOKEN" in response.json()["detail"]
+
+
+FIGURES = ("overview", "pages", "articles", "prompts", "questions", "gaps", "spikes", "alerts")
+
+
+def test_events_an_older_server_stored_far_in_the_future_break_no_export(client: Client) -> None:
+    """Events dated near 2^53 ms (year 285,000) were accepted once; they are still stored."""
+    now = int(time.time() * 1000)
+    planted = [
+        ("question_asked", {"question": "far away", "request_id": "r-far", "status": "answered"}),
+        ("answer_shown", {"request_id": "r-far", "article_id": "billing", "section": ""}),
+        ("feedback", {"request_id": "r-far", "article_id": "billing", "helpful": True}),
+    ]
+    rows = [
+        {
+            "id": f"far-future-{step:04d}",
+            "site": "acme",
+            "type": kind,
+            "session_id": "s-far",
+            "visitor_id": "v-far",
+            "page_url": "/settings/billing",
+            "route": None,
+            "ts": 2**53 - 10 + step,
+            "received_at": now,
+            "data": data,
+        }
+        for step, (kind, data) in enumerate(planted)
+    ]
+    with services_of(client.app).engine.begin() as db:
+        db.execute(events.insert(), rows)
+    assert client.post("/api/v1/admin/deflections/rebuild", headers=ADMIN).status_code == 200
+    for format in ("json", "csv"):
+        response = client.get("/api/v1/admin/deflections", params={"format": format}, headers=ADMIN)
+        assert response.status_code == 200, response.text
+        assert "s-far" in response.text
+        for name in FIGURES:
+            figure = client.get(f"/api/v1/admin/{name}", params={"format": format}, headers=ADMIN)
+            assert figure.status_code == 200, f"{name} ({format}): {figure.text}"

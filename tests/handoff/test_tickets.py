@@ -26,6 +26,7 @@ from tests.receivers import HttpReceiver, http_receiver, smtp_receiver
 
 Client = TestClient[Any]
 SECRET = "site-secret"
+NOW = int(time.time() * 1000)
 
 
 def event(number: int, kind: str, session: str = "session-1", **fields: Any) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def event(number: int, kind: str, session: str = "session-1", **fields: Any) -> 
         "session_id": session,
         "visitor_id": "visitor-1",
         "page_url": f"https://app.example.com/settings/billing/{number}",
-        "ts": 1_763_900_000_000 + number * 1000,
+        "ts": NOW - 3_600_000 + number * 1000,
         **fields,
     }
 

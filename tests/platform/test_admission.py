@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def batch(number: int, site: str = "acme") -> dict[str, Any]:
                 "session_id": "session-1",
                 "visitor_id": "visitor-1",
                 "page_url": "/settings",
-                "ts": 1_700_000_000_000,
+                "ts": int(time.time() * 1000),
             }
         ],
     }
