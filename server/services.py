@@ -75,6 +75,7 @@ def build_services(
     targets = destinations(settings)
     locks = job_locks(settings.redis_url)
     prompts = LivePrompts(settings.prompts_file)
+    redactor = Redactor.build(settings.redact, settings.redact_extra)
     rules = TicketRules(
         settings.ticket_categories, settings.ticket_priorities, settings.site_secrets
     )
@@ -82,8 +83,8 @@ def build_services(
         settings=settings,
         engine=engine,
         answerer=answerer,
-        event_store=EventStore(engine, Redactor.build(settings.redact, settings.redact_extra)),
-        ticket_store=TicketStore(engine, rules, tuple(targets)),
+        event_store=EventStore(engine, redactor),
+        ticket_store=TicketStore(engine, rules, tuple(targets), redactor),
         outbox=OutboxWorker(engine, targets, locks=locks),
         statistics=build_statistics_job(settings, engine, answerer.encoder.encode_now, locks),
         users=UserStore(engine),

@@ -187,7 +187,8 @@ class Settings(BaseSettings):
 
     redact: list[Literal["email", "phone", "card", "account"]] = Field(
         ["email", "phone", "card", "account"],
-        description="Personal data removed from stored questions (JSON list).",
+        description="Personal data removed from every stored free text and URL query (JSON "
+        "list; README, Security).",
         json_schema_extra=_group("storage"),
     )
     event_max_age_days: int = Field(

@@ -16,6 +16,10 @@ MAX_BATCH_EVENTS = 100
 MAX_BATCH_BYTES = 64 * 1024
 
 Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+# the fields of event types a user or a host can fill with any text, or with a URL: what the
+# store redacts (identifiers and choices have patterns that leave no room for it)
+FREE_TEXT_FIELDS = frozenset({"question", "section", "target"})
+URL_FIELDS = frozenset({"from_url"})
 Text = Annotated[str, msgspec.Meta(max_length=2048)]
 
 

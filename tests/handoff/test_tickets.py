@@ -349,3 +349,44 @@ def test_a_message_with_line_breaks_is_emailed_with_a_one_line_subject(
         assert email["Subject"] == "[high] billing: Hi, my card was declined twice. Dana"
         text = email.get_payload(decode=True).decode()
         assert "my card\nwas declined twice.\n\nDana" in text.replace("\r\n", "\n")
+
+
+def test_a_ticket_stores_its_free_text_redacted_and_its_contact_as_given(
+    client: Client, receiver: HttpReceiver
+) -> None:
+    created = client.post(
+        "/api/v1/tickets",
+        json=ticket(
+            message="Card 4242 4242 4242 4242 was declined, call me on +1 (555) 123-4567",
+            page_url="https://app.example.com/billing?email=dana%40example.com",
+            page={
+                "url": "https://app.example.com/billing?email=dana%40example.com",
+                "route": "/billing",
+                "title": "Billing of dana@example.com",
+                "context": {"account": "DE89 3704 0044 0532 0130 00", "seats": 3},
+            },
+            user={"id": "user-42", "email": "dana@example.com", "name": "Dana",
+                  "traits": {"phone": "030 1234567", "plan": "pro"}},
+            transcript=[{"role": "user", "text": "my email is dana@example.com"}],
+        ),
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    (stored,) = rows(client, tickets)
+    assert stored.message == "Card [card] was declined, call me on [phone]"
+    assert stored.page_url == "https://app.example.com/billing?email=[email]"
+    assert stored.context["transcript"] == [
+        {"role": "user", "text": "my email is [email]", "article_id": None}
+    ]
+    assert stored.context["page"]["url"] == stored.page_url
+    assert stored.context["page"]["title"] == "Billing of [email]"
+    assert stored.context["page"]["context"] == {"account": "[account]", "seats": 3}
+    assert stored.context["user"]["traits"] == {"phone": "[phone]", "plan": "pro"}
+    # the ticket's own contact fields stay as the user gave them: support answers there
+    assert (stored.email, stored.name) == ("dana@example.com", "Dana")
+    assert (stored.context["user"]["email"], stored.context["user"]["name"]) == (
+        "dana@example.com",
+        "Dana",
+    )
+    services_of(client.app).outbox.run_once()
+    delivered = next(r for r in receiver.requests if r.path == "/hooks/frontdesk")
+    assert "4242" not in delivered.body.decode() and "555" not in delivered.body.decode()
