@@ -11,7 +11,6 @@ from litestar.config.cors import CORSConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.stores.file import FileStore
@@ -21,6 +20,7 @@ from ingest.embedding import Embedder
 from server.admin.api import admin_api
 from server.admin.dashboard import DashboardController, dashboard_router
 from server.admin.secret_key import secret_key
+from server.admin.sessions import STORE, DashboardSessionConfig, delete_expired
 from server.ask.api import AskController
 from server.events.api import EventsController
 from server.handoff.api import TicketsController
@@ -44,6 +44,10 @@ logger = logging.getLogger(__name__)
 
 def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:
     return request.method == "POST" and request.url.path == "/admin/login"
+
+
+async def _expire_sessions(app: Litestar) -> None:
+    await delete_expired(app.stores.get(STORE))
 
 
 def create_app(
@@ -113,7 +117,7 @@ def create_app(
         middleware=[
             request_ids,
             prometheus_config().middleware,
-            ServerSideSessionConfig(
+            DashboardSessionConfig(
                 secure=settings.secure_cookies,
                 samesite="strict",
                 max_age=12 * 3600,
@@ -125,9 +129,9 @@ def create_app(
                 exclude=PUBLIC_PATHS,
             ).middleware,
         ],
-        stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},
+        stores={STORE: FileStore(settings.data_dir / "sessions", create_directories=True)},
         openapi_config=OpenAPIConfig(title="Frontdesk", version="0.1.0", path="/schema"),
-        on_startup=[start],
+        on_startup=[start, _expire_sessions],
         on_shutdown=[stop],
     )
 
