@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from server.admin.exports import csv_text
 from server.app import create_app
 from server.services import services_of
 from server.settings import Settings
 from server.tables import events
 from tests.fakes import FakeEmbedder
-from tests.sessions import ADMIN, DAY, T0, Client, log_of, seeded
+from tests.sessions import ADMIN, DAY, T0, Client, log_of, seeded, send
 
 
 def test_export_as_json_and_csv_with_filters(client: Client) -> None:
@@ -114,3 +115,42 @@ def test_events_an_older_server_stored_far_in_the_future_break_no_export(client:
         for name in FIGURES:
             figure = client.get(f"/api/v1/admin/{name}", params={"format": format}, headers=ADMIN)
             assert figure.status_code == 200, f"{name} ({format}): {figure.text}"
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def test_csv_exports_neutralize_cells_a_spreadsheet_would_run_as_formulas(client: Client) -> None:
+    for number, question in enumerate(FORMULAS):
+        session, at = f"s-formula-{number}", T0 + number * 10_000
+        send(client, session, "v-formula", at, "question_asked", question=question,
+             request_id=f"r-{number}", status="no_answer")  # fmt: skip
+        send(client, session, "v-formula", at + 1, "feedback", request_id=f"r-{number}",
+             article_id=None, helpful=True)  # fmt: skip
+    assert client.post("/api/v1/admin/deflections/rebuild", headers=ADMIN).status_code == 200
+    cells: list[str] = []
+    for name in ("deflections", "questions", "gaps", "pages", "overview"):
+        response = client.get(
+            f"/api/v1/admin/{name}",
+            params={"format": "csv", "start": "2025-11-01", "end": "2025-11-30"},
+            headers=ADMIN,
+        )
+        assert response.status_code == 200, response.text
+        cells += [cell for row in csv.reader(io.StringIO(response.text)) for cell in row]
+    assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+    shown = {c for c in cells if c.startswith("'")}
+    assert shown >= {"'" + q.lower() for q in FORMULAS[:4]}  # the questions table
+
+
+def test_the_csv_writer_prefixes_every_formula_cell_and_leaves_numbers_alone() -> None:
+    row = {f"c{n}": text for n, text in enumerate(FORMULAS)} | {"n": -5, "x": 1.5, "s": "-5"}
+    (written,) = list(csv.DictReader(io.StringIO(csv_text([row]))))
+    assert [written[f"c{n}"] for n in range(len(FORMULAS))] == ["'" + f for f in FORMULAS]
+    assert (written["n"], written["x"], written["s"]) == ("-5", "1.5", "-5")
