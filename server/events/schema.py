@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from server.fields import EventId, Id, PageUrl, PromptId, Site
+from server.fields import EventId, Id, PageUrl, PromptId, Route, Site
 
 MAX_BATCH_EVENTS = 100
 MAX_BATCH_BYTES = 64 * 1024
@@ -31,7 +31,7 @@ class Event(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_onl
     visitor_id: Id
     page_url: PageUrl
     ts: Millis
-    route: Text | None = None
+    route: Route | None = None
 
     def data(self) -> dict[str, Any]:
         common = set(Event.__struct_fields__)

@@ -98,6 +98,8 @@ def test_a_batch_sent_again_is_counted_once(client: Client) -> None:
         ({"page_url": "http://[::1/settings"}, "events[1].page_url"),
         ({"page_url": "/settings\u0000"}, "events[1].page_url"),
         ({"route": "/settings/:id\u0000"}, "events[1].route"),
+        ({"route": "/a`<img src=x>` **b**"}, "events[1].route"),
+        ({"route": "settings/billing"}, "events[1].route"),
         ({"ts": -1}, "events[1].ts"),
         ({"unexpected": "field"}, "events[1]"),
     ],
