@@ -30,7 +30,7 @@ from server.operations import healthz, home, metrics, readyz
 from server.platform.database import migrate
 from server.platform.logs import configure_logging, request_ids
 from server.platform.metrics import INDEX_SWITCHES, prometheus_config
-from server.platform.problems import problem_details_plugin
+from server.platform.problems import problem_details_plugin, unexpected_error
 from server.prompts.api import PromptsController
 from server.services import build_services
 from server.settings import Settings, load_settings
@@ -100,6 +100,7 @@ def create_app(
         dependencies=services.dependencies(),
         state=State({"services": services}),
         plugins=[problem_details_plugin()],
+        exception_handlers={Exception: unexpected_error},
         logging_config=None,  # server.platform.logs configures logging, once per process
         # the widget calls the API from the host product's origin; no cookies are involved
         cors_config=CORSConfig(
