@@ -158,19 +158,29 @@ def overview_charts(view: dict[str, Any]) -> dict[str, Chart]:
     }
 
 
+FIRST_REPORT_YEAR, LAST_REPORT_YEAR = 1970, 9998  # a report also reads the week before
+
+
 def parse_week(text: str | None, today: date) -> date:
-    """`2026-W47`, or any day of the week, or None for last week; the week's Monday."""
+    """`2026-W47`, or any day of the week, or None for last week; the week's Monday, in the
+    years 1970 to 9998 (400 naming `week` otherwise)."""
     if not text:
         return week_of(today) - timedelta(days=7)
     try:
         if "W" in text:
             year, week = text.split("-W")
-            return date.fromisocalendar(int(year), int(week), 1)
-        return week_of(date.fromisoformat(text))
-    except ValueError:
+            monday = date.fromisocalendar(int(year), int(week), 1)
+        else:
+            monday = week_of(date.fromisoformat(text))
+    except (ValueError, OverflowError):
         raise invalid(
             "week", f"{text!r} is not a week like 2026-W47 or a day like 2026-11-16"
         ) from None
+    if not FIRST_REPORT_YEAR <= monday.year <= LAST_REPORT_YEAR:
+        raise invalid(
+            "week", f"{text!r}: reports cover weeks of {FIRST_REPORT_YEAR} to {LAST_REPORT_YEAR}"
+        )
+    return monday
 
 
 def flat(value: Any) -> dict[str, Any]:

@@ -154,3 +154,12 @@ def test_the_csv_writer_prefixes_every_formula_cell_and_leaves_numbers_alone() -
     (written,) = list(csv.DictReader(io.StringIO(csv_text([row]))))
     assert [written[f"c{n}"] for n in range(len(FORMULAS))] == ["'" + f for f in FORMULAS]
     assert (written["n"], written["x"], written["s"]) == ("-5", "1.5", "-5")
+
+
+@pytest.mark.parametrize("week", ["9999-W52", "0001-W01", "9999-12-31", "0001-01-01", "1969-W52"])
+def test_a_report_week_at_the_calendars_ends_is_a_400_naming_the_week(
+    client: Client, week: str
+) -> None:
+    response = client.get("/api/v1/admin/report", params={"week": week}, headers=ADMIN)
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"].startswith("week: ")
