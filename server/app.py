@@ -31,6 +31,7 @@ from server.platform.database import migrate
 from server.platform.logs import configure_logging, request_ids
 from server.platform.metrics import INDEX_SWITCHES, prometheus_config
 from server.platform.problems import problem_details_plugin, unexpected_error
+from server.platform.validation import no_nul_in_paths
 from server.prompts.api import PromptsController
 from server.services import build_services
 from server.settings import Settings, load_settings
@@ -117,6 +118,7 @@ def create_app(
         ),
         middleware=[
             request_ids,
+            no_nul_in_paths,
             prometheus_config().middleware,
             DashboardSessionConfig(
                 secure=settings.secure_cookies,
