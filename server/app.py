@@ -6,11 +6,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.stores.file import FileStore
@@ -27,6 +26,7 @@ from server.handoff.api import TicketsController
 from server.host.demo import demo_router
 from server.host.widget_asset import WIDGET_FILE, widget_js, widget_js_by_hash
 from server.operations import healthz, home, metrics, readyz
+from server.platform.admission import client_addresses
 from server.platform.database import migrate
 from server.platform.logs import configure_logging, request_ids
 from server.platform.metrics import INDEX_SWITCHES, prometheus_config
@@ -37,14 +37,10 @@ from server.services import build_services
 from server.settings import Settings, load_settings
 
 TEMPLATES = Path(__file__).with_name("templates")
-# what the widget and outside tools call: no dashboard session, no login throttle
+# what the widget and outside tools call: no dashboard session
 PUBLIC_PATHS = ["^/api/v1/(ask|search|articles|events|prompts|tickets)", "^/widget"]
 
 logger = logging.getLogger(__name__)
-
-
-def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and request.url.path == "/admin/login"
 
 
 async def _expire_sessions(app: Litestar) -> None:
@@ -117,6 +113,7 @@ def create_app(
             exclude=["^/api/", "^/widget", "^/demo"],  # public and bearer-token endpoints
         ),
         middleware=[
+            client_addresses(settings.trusted_proxies),
             request_ids,
             no_nul_in_paths,
             prometheus_config().middleware,
@@ -125,11 +122,6 @@ def create_app(
                 samesite="strict",
                 max_age=12 * 3600,
                 exclude=PUBLIC_PATHS,  # sessions are the dashboard's; the public API has none
-            ).middleware,
-            RateLimitConfig(
-                rate_limit=("minute", settings.login_attempts_per_minute),
-                check_throttle_handler=_is_login_attempt,
-                exclude=PUBLIC_PATHS,
             ).middleware,
         ],
         stores={STORE: FileStore(settings.data_dir / "sessions", create_directories=True)},

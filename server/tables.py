@@ -125,6 +125,15 @@ users = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("account", String(320), primary_key=True),  # the email tried, as users.email is
+    Column("failures", Integer, nullable=False),  # in a row, since the last good login
+    Column("last_failure_at", BigInteger, nullable=False),
+    Index("ix_login_failures_last", "last_failure_at"),
+)
+
 # -- the dashboard's statistics: derived from the events, rebuilt at will ------------------
 
 daily_counts = Table(

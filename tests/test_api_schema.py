@@ -101,6 +101,7 @@ def served(
         FRONTDESK_DATABASE_URL=module_database_url,
         FRONTDESK_PROMPTS_FILE=str(ROOT / "prompts.yaml"),
         FRONTDESK_RATE_LIMITS_PER_VISITOR=UNLIMITED,
+        FRONTDESK_RATE_LIMITS_PER_ADDRESS=UNLIMITED,
         FRONTDESK_RATE_LIMITS_PER_SITE=UNLIMITED,
     )
     port = free_port()
