@@ -163,3 +163,19 @@ def test_a_report_week_at_the_calendars_ends_is_a_400_naming_the_week(
     response = client.get("/api/v1/admin/report", params={"week": week}, headers=ADMIN)
     assert response.status_code == 400, response.text
     assert response.json()["detail"].startswith("week: ")
+
+
+def test_a_page_filter_with_stars_answers_at_once_over_long_planted_pages(client: Client) -> None:
+    page = "/" + "a" * 2000
+    for number in range(20):
+        session, at = f"s-long-{number}", T0 + number * 10_000
+        send(client, session, "v-long", at, "question_asked", page=page, question="long",
+             request_id=f"r-{number}", status="no_answer")  # fmt: skip
+        send(client, session, "v-long", at + 1, "feedback", page=page, request_id=f"r-{number}",
+             article_id=None, helpful=True)  # fmt: skip
+    assert client.post("/api/v1/admin/deflections/rebuild", headers=ADMIN).status_code == 200
+    started = time.perf_counter()
+    for name in ("deflections", "pages", "overview"):
+        response = client.get(f"/api/v1/admin/{name}", params={"page": "/a*a*a*b"}, headers=ADMIN)
+        assert response.status_code == 200, response.text
+    assert time.perf_counter() - started < 5
