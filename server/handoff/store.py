@@ -10,6 +10,7 @@ user's id, email and name) are kept as given, since support answers there.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -67,6 +68,12 @@ def session_context(engine: Engine, session_id: str) -> dict[str, Any]:
         ):
             context["prompts"].append(data["prompt_id"])
     return context
+
+
+def ticket_event_id(ticket_id: str) -> str:
+    """The id of a ticket's `ticket_created` event: a hash of the ticket id, so that two ids
+    never share one; the `:` keeps it apart from every id a client may send."""
+    return "ticket:" + hashlib.sha256(ticket_id.encode()).hexdigest()[:57]
 
 
 def shown_articles(context: Mapping[str, Any]) -> list[str]:
@@ -150,7 +157,7 @@ class TicketStore:
             db.execute(
                 upsert_insert(self.engine, events).on_conflict_do_nothing(index_elements=["id"]),
                 {
-                    "id": f"ticket-{ticket_id}"[:64],
+                    "id": ticket_event_id(ticket_id),
                     "site": request.site,
                     "type": "ticket_created",
                     "session_id": request.session_id,

@@ -20,7 +20,7 @@ from server.handoff.outbox import OutboxWorker
 from server.platform.delivery import signature
 from server.services import services_of
 from server.settings import Settings
-from server.tables import events, outbox, tickets
+from server.tables import deflections, events, outbox, tickets
 from tests.fakes import FakeEmbedder
 from tests.receivers import HttpReceiver, http_receiver, smtp_receiver
 
@@ -390,3 +390,26 @@ def test_a_ticket_stores_its_free_text_redacted_and_its_contact_as_given(
     services_of(client.app).outbox.run_once()
     delivered = next(r for r in receiver.requests if r.path == "/hooks/frontdesk")
     assert "4242" not in delivered.body.decode() and "555" not in delivered.body.decode()
+
+
+def test_tickets_whose_long_ids_share_a_prefix_each_get_their_ticket_created_event(
+    client: Client,
+) -> None:
+    ids = ["t" * 63 + "1", "t" * 63 + "2"]  # 64 characters, the longest a ticket id may be
+    for number, ticket_id in enumerate(ids):
+        created = client.post(
+            "/api/v1/tickets",
+            json=ticket(id=ticket_id, session_id=f"session-long-{number}", user=None),
+        )
+        assert created.status_code == 201, created.text
+    assert sorted(r.id for r in rows(client, tickets)) == ids
+    logged = [r.data["ticket_id"] for r in rows(client, events) if r.type == "ticket_created"]
+    assert sorted(logged) == ids
+    statistics = services_of(client.app).statistics
+    statistics.deflection_log.run_once("test")
+    with services_of(client.app).engine.connect() as db:
+        log = db.execute(select(deflections)).all()
+    assert sorted(r.session_id for r in log if r.outcome == "ticket") == [
+        "session-long-0",
+        "session-long-1",
+    ]
