@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from ingest.embedding import Embedder
 from server.admin.api import admin_api
 from server.admin.dashboard import DashboardController, dashboard_router
+from server.admin.headers import admin_headers
 from server.admin.secret_key import secret_key
 from server.admin.sessions import STORE, DashboardSessionConfig, delete_expired
 from server.ask.api import AskController
@@ -98,8 +99,10 @@ def create_app(
         state=State({"services": services}),
         plugins=[problem_details_plugin()],
         exception_handlers={Exception: unexpected_error},
+        before_send=[admin_headers],  # the admin side's strict headers, and no CORS there
         logging_config=None,  # server.platform.logs configures logging, once per process
         # the widget calls the API from the host product's origin; no cookies are involved
+        # (server.admin.headers takes CORS off the admin side)
         cors_config=CORSConfig(
             allow_origins=sorted(services.admission.all_origins) or ["*"],
             allow_methods=["GET", "POST"],
