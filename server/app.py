@@ -32,6 +32,7 @@ from server.platform.database import migrate
 from server.platform.logs import configure_logging, request_ids
 from server.platform.metrics import INDEX_SWITCHES, prometheus_config
 from server.platform.problems import problem_details_plugin, unexpected_error
+from server.platform.storage import ALARM, storage_cause
 from server.platform.validation import no_nul_in_paths
 from server.prompts.api import PromptsController
 from server.services import build_services
@@ -45,7 +46,10 @@ logger = logging.getLogger(__name__)
 
 
 async def _expire_sessions(app: Litestar) -> None:
-    await delete_expired(app.stores.get(STORE))
+    try:
+        await delete_expired(app.stores.get(STORE))
+    except OSError as exc:  # a read-only data dir: they go at the next login
+        ALARM.report(storage_cause(exc) or str(exc))
 
 
 def create_app(
@@ -55,7 +59,13 @@ def create_app(
     answerer = services.answerer
 
     def start() -> None:
-        migrate(services.engine)
+        try:
+            migrate(services.engine)
+        except Exception as exc:
+            cause = storage_cause(exc)
+            if cause is None:
+                raise
+            ALARM.report(cause)  # serve, answering 503 where a write is needed; /readyz says why
         services.outbox.start()
         services.statistics.start()
         answerer.encoder.start()

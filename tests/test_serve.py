@@ -86,7 +86,10 @@ def test_ready_and_metrics_follow_what_the_server_does(
     url, versions = served
     ready = httpx.get(f"{url}/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"index": "ok", "database": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"index": "ok", "data_dir": "ok", "database": "ok"},
+    }
 
     answer = httpx.post(f"{url}/api/v1/ask", json={"question": "How do I reset my password?"})
     status = answer.json()["status"]

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 
+from server.platform.storage import storage_cause, watch
 from server.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -45,14 +46,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _reopen_after_storage_failure(context: Any) -> None:
+    """A SQLite connection opened while its file could not be written stays read-only: drop
+    the pool's connections, so that the next request opens the file again (and writes once
+    it can)."""
+    if storage_cause(context.original_exception) is not None:
+        context.is_disconnect = True
+
+
 def create_database_engine(settings: Settings) -> Engine:
     url = database_url(settings)
     if url.startswith("sqlite"):
         path = make_url(url).database
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            watch(Path(path).parent)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _reopen_after_storage_failure)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

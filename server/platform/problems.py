@@ -1,7 +1,8 @@
 """Errors as RFC 9457 problem+json whose ``detail`` says what was wrong and where.
 
 An error nobody expected is a 500 problem too: logged once, with its traceback, method,
-path and request id, and answered with the request id only (no internals).
+path and request id, and answered with the request id only (no internals). Storage that
+cannot be written (read-only, full) is a 503 naming the cause (`server.platform.storage`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from litestar.plugins.problem_details import (
 )
 
 from server.platform.logs import current_request_id
+from server.platform.storage import ALARM, storage_cause
 
 _FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -95,6 +97,17 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     """Any other exception: JSON nested too deeply to decode is the client's 400; the rest
     is a 500, logged here once with its traceback."""
     body: dict[str, Any]
+    cause = storage_cause(exc)
+    if cause is not None:  # read-only, full: logged once, 503 until it can write again
+        ALARM.report(cause)
+        body = {
+            "status": 503,
+            "title": "Service Unavailable",
+            "detail": f"storage unavailable: {cause}; try again later",
+        }
+        return Response(
+            body, status_code=503, media_type=PROBLEM_MEDIA_TYPE, headers={"Retry-After": "30"}
+        )
     if isinstance(exc, RecursionError) and _TOO_DEEP.search(str(exc)):
         message = "JSON nested too deeply"
         body = {
