@@ -61,6 +61,8 @@ def test_export_as_json_and_csv_with_filters(client: Client) -> None:
         ({"outcome": "won"}, "outcome"),
         ({"page": "no-slash"}, "page"),
         ({"format": "xml"}, "format"),
+        ({"end": "0001-01-01"}, "end"),
+        ({"start": "9999-12-31"}, "start"),
     ],
 )
 def test_bad_export_filters_get_a_400(client: Client, params: dict[str, str], field: str) -> None:
