@@ -249,6 +249,7 @@ def test_public_api_answers_every_generated_request_as_its_schema_documents(
                     fuzz(operation, mode, send)
                 except FailureGroup as exc:
                     failures[f"{operation.label} ({mode.value})"] = exc
+    print(f"\npublic fuzz: {sent.total()} requests, {len(failures)} operations failing")
     if failures:
         report = "".join(f"\n\n{where}: {exc}" for where, exc in failures.items())
         pytest.fail(
