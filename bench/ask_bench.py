@@ -148,6 +148,8 @@ def bench_kb(name: str, kb: Path, data: Path, seconds: float, port: int) -> dict
             FRONTDESK_DATA_DIR=str(data),
             FRONTDESK_KB_DIR=str(kb),
             FRONTDESK_RATE_LIMITS_PER_VISITOR="{}",
+            FRONTDESK_RATE_LIMITS_PER_ADDRESS="{}",
+            FRONTDESK_RATE_LIMITS_PER_SITE="{}",
             **settings,
         )
         try:

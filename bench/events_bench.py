@@ -100,6 +100,8 @@ def bench(name: str, data: Path, port: int, database_url: str, seconds: float) -
         FRONTDESK_DATABASE_URL=database_url,
         FRONTDESK_PROMPTS_FILE=str(data / "none.yaml"),
         FRONTDESK_RATE_LIMITS_PER_VISITOR="{}",  # storage speed, not the limits
+        FRONTDESK_RATE_LIMITS_PER_ADDRESS="{}",
+        FRONTDESK_RATE_LIMITS_PER_SITE="{}",
     )
     try:
         url = f"http://127.0.0.1:{port}"

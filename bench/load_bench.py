@@ -96,6 +96,8 @@ def measure(name: str, port: int, workers: int, env: dict[str, str], seconds: fl
         port,
         workers=workers,
         FRONTDESK_RATE_LIMITS_PER_VISITOR=GENEROUS,
+        FRONTDESK_RATE_LIMITS_PER_ADDRESS=GENEROUS,  # wrk is one address
+        FRONTDESK_RATE_LIMITS_PER_SITE=GENEROUS,
         FRONTDESK_PROMPTS_FILE=str(ROOT / "prompts.yaml"),
         **env,
     )

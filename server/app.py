@@ -6,12 +6,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.stores.file import FileStore
@@ -20,30 +18,38 @@ from litestar.template.config import TemplateConfig
 from ingest.embedding import Embedder
 from server.admin.api import admin_api
 from server.admin.dashboard import DashboardController, dashboard_router
+from server.admin.headers import admin_headers
 from server.admin.secret_key import secret_key
+from server.admin.sessions import STORE, DashboardSessionConfig, delete_expired
 from server.ask.api import AskController
 from server.events.api import EventsController
 from server.handoff.api import TicketsController
 from server.host.demo import demo_router
 from server.host.widget_asset import WIDGET_FILE, widget_js, widget_js_by_hash
 from server.operations import healthz, home, metrics, readyz
+from server.platform.admission import client_addresses
 from server.platform.database import migrate
 from server.platform.logs import configure_logging, request_ids
 from server.platform.metrics import INDEX_SWITCHES, prometheus_config
-from server.platform.problems import problem_details_plugin
+from server.platform.problems import problem_details_plugin, unexpected_error
+from server.platform.storage import ALARM, storage_cause
+from server.platform.validation import no_nul_in_paths
 from server.prompts.api import PromptsController
 from server.services import build_services
 from server.settings import Settings, load_settings
 
 TEMPLATES = Path(__file__).with_name("templates")
-# what the widget and outside tools call: no dashboard session, no login throttle
+# what the widget and outside tools call: no dashboard session
 PUBLIC_PATHS = ["^/api/v1/(ask|search|articles|events|prompts|tickets)", "^/widget"]
 
 logger = logging.getLogger(__name__)
 
 
-def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and request.url.path == "/admin/login"
+async def _expire_sessions(app: Litestar) -> None:
+    try:
+        await delete_expired(app.stores.get(STORE))
+    except OSError as exc:  # a read-only data dir: they go at the next login
+        ALARM.report(storage_cause(exc) or str(exc))
 
 
 def create_app(
@@ -53,7 +59,13 @@ def create_app(
     answerer = services.answerer
 
     def start() -> None:
-        migrate(services.engine)
+        try:
+            migrate(services.engine)
+        except Exception as exc:
+            cause = storage_cause(exc)
+            if cause is None:
+                raise
+            ALARM.report(cause)  # serve, answering 503 where a write is needed; /readyz says why
         services.outbox.start()
         services.statistics.start()
         answerer.encoder.start()
@@ -96,8 +108,11 @@ def create_app(
         dependencies=services.dependencies(),
         state=State({"services": services}),
         plugins=[problem_details_plugin()],
+        exception_handlers={Exception: unexpected_error},
+        before_send=[admin_headers],  # the admin side's strict headers, and no CORS there
         logging_config=None,  # server.platform.logs configures logging, once per process
         # the widget calls the API from the host product's origin; no cookies are involved
+        # (server.admin.headers takes CORS off the admin side)
         cors_config=CORSConfig(
             allow_origins=sorted(services.admission.all_origins) or ["*"],
             allow_methods=["GET", "POST"],
@@ -111,23 +126,20 @@ def create_app(
             exclude=["^/api/", "^/widget", "^/demo"],  # public and bearer-token endpoints
         ),
         middleware=[
+            client_addresses(settings.trusted_proxies),
             request_ids,
+            no_nul_in_paths,
             prometheus_config().middleware,
-            ServerSideSessionConfig(
+            DashboardSessionConfig(
                 secure=settings.secure_cookies,
                 samesite="strict",
                 max_age=12 * 3600,
                 exclude=PUBLIC_PATHS,  # sessions are the dashboard's; the public API has none
             ).middleware,
-            RateLimitConfig(
-                rate_limit=("minute", settings.login_attempts_per_minute),
-                check_throttle_handler=_is_login_attempt,
-                exclude=PUBLIC_PATHS,
-            ).middleware,
         ],
-        stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},
+        stores={STORE: FileStore(settings.data_dir / "sessions", create_directories=True)},
         openapi_config=OpenAPIConfig(title="Frontdesk", version="0.1.0", path="/schema"),
-        on_startup=[start],
+        on_startup=[start, _expire_sessions],
         on_shutdown=[stop],
     )
 

@@ -368,6 +368,7 @@ def serve(
         log_config=None,  # configure_logging's handler, in every worker too
         log_level=settings.log_level.lower(),
         access_log=False,  # server.platform.logs writes the access lines, with request ids
+        proxy_headers=False,  # only FRONTDESK_TRUSTED_PROXIES decides (server.platform.admission)
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
 

@@ -19,7 +19,10 @@ EVENT_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 SITE_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 PAGE_URL_PATTERN = r"^(/|https?://[^/?#\s]+)\S*$"
-ROUTE_PATTERN = r"^/\S{0,511}$"
+# a route template is a path: letters, digits and the characters a URL path may hold, plus
+# the brackets templates use (`/projects/:id`, `/projects/[id]`, `/projects/{id}`); never
+# quotes, backticks, angle brackets, backslashes or spaces
+ROUTE_PATTERN = r"^/[\w\-.~%!$&'()*+,;=:@/\[\]{}]{0,511}$"
 PROMPT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 CONTEXT_KEY_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 

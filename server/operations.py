@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from typing import Any
@@ -17,6 +18,7 @@ from server.ask.answerer import Answerer
 from server.handoff.outbox import OutboxWorker
 from server.platform.locks import JobLocks
 from server.platform.metrics import exposition
+from server.platform.storage import ALARM, probe_data_dir, storage_cause
 from server.prompts.live import LivePrompts
 from server.settings import Settings
 
@@ -67,7 +69,8 @@ def healthz(
     responses={
         503: ResponseSpec(
             data_container=dict[str, Any],
-            description="Not ready: `checks` says which of index, database and Redis is not",
+            description="Not ready: `checks` says which of index, data dir, database and "
+            "Redis is not, and why",
         )
     },
 )
@@ -77,19 +80,36 @@ def readyz(
     settings: NamedDependency[Settings],
     locks: NamedDependency[JobLocks],
 ) -> Response[dict[str, Any]]:
-    """Ready for traffic: the index is open, the database and Redis answer (503 says which not)."""
+    """Ready for traffic: the index is open, the data dir and the database can be written,
+    Redis answers (503 says which not, and why)."""
     checks: dict[str, str] = {}
+    if answerer.live.version is None:
+        # no version open: try the pointer again, whatever the last attempt met (a version
+        # that could not be opened while the data dir was read-only opens once it is not)
+        with contextlib.suppress(Exception):
+            answerer.live.refresh(force=True)
     try:
         answerer.current()
         checks["index"] = "ok"
     except Exception as exc:
         checks["index"] = str(exc) or type(exc).__name__
+    checks["data_dir"] = probe_data_dir(settings.data_dir)
+    if settings.embedded and checks["index"] != "ok" and checks["data_dir"] != "ok":
+        # embedded Chroma cannot open an index it cannot write: say so, not "no index yet"
+        checks["index"] = f"cannot open the index in the data dir: {checks['data_dir']}"
     try:
         with engine.connect() as db:
             db.execute(text("SELECT 1"))
+            if engine.dialect.name == "sqlite":  # can it write? take the write lock, let go
+                db.exec_driver_sql("BEGIN IMMEDIATE")
+                db.exec_driver_sql("ROLLBACK")
         checks["database"] = "ok"
     except Exception as exc:
-        checks["database"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        checks["database"] = storage_cause(exc) or (
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        )
+    if checks["data_dir"] == "ok" and checks["database"] == "ok":
+        ALARM.clear()
     if settings.redis_url:
         try:
             locks.ping()

@@ -16,6 +16,7 @@ from litestar.di import Provide
 from sqlalchemy import Engine
 
 from ingest.embedding import Embedder
+from server.admin.logins import FailedLogins
 from server.admin.users import UserStore
 from server.admin.views import Views
 from server.ask.answerer import Answerer
@@ -45,6 +46,7 @@ class Services:
     outbox: OutboxWorker
     statistics: StatisticsJob
     users: UserStore
+    failed_logins: FailedLogins
     views: Views
     widget: WidgetAsset
     prompts: LivePrompts
@@ -75,6 +77,7 @@ def build_services(
     targets = destinations(settings)
     locks = job_locks(settings.redis_url)
     prompts = LivePrompts(settings.prompts_file)
+    redactor = Redactor.build(settings.redact, settings.redact_extra)
     rules = TicketRules(
         settings.ticket_categories, settings.ticket_priorities, settings.site_secrets
     )
@@ -82,11 +85,12 @@ def build_services(
         settings=settings,
         engine=engine,
         answerer=answerer,
-        event_store=EventStore(engine, Redactor.build(settings.redact, settings.redact_extra)),
-        ticket_store=TicketStore(engine, rules, tuple(targets)),
+        event_store=EventStore(engine, redactor),
+        ticket_store=TicketStore(engine, rules, tuple(targets), redactor),
         outbox=OutboxWorker(engine, targets, locks=locks),
         statistics=build_statistics_job(settings, engine, answerer.encoder.encode_now, locks),
         users=UserStore(engine),
+        failed_logins=FailedLogins(engine),
         views=Views(engine, settings, answerer, prompts),
         widget=WidgetAsset(widget_file),
         prompts=prompts,
@@ -95,6 +99,8 @@ def build_services(
             settings.rate_limits_per_visitor,
             settings.rate_limits_per_site,
             settings.redis_url,
+            per_address=settings.rate_limits_per_address,
+            logins_per_minute=settings.login_attempts_per_minute,
         ),
         locks=locks,
     )

@@ -8,6 +8,7 @@ field names below. The README's settings table is checked against this class.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -189,7 +190,16 @@ class Settings(BaseSettings):
 
     redact: list[Literal["email", "phone", "card", "account"]] = Field(
         ["email", "phone", "card", "account"],
-        description="Personal data removed from stored questions (JSON list).",
+        description="Personal data removed from every stored free text and URL query (JSON "
+        "list; README, Security).",
+        json_schema_extra=_group("storage"),
+    )
+    event_max_age_days: int = Field(
+        731,
+        ge=1,
+        le=36_500,
+        description="Widget events dated more than this many days before the server's clock "
+        "are refused (400), as are events more than a day ahead of it.",
         json_schema_extra=_group("storage"),
     )
     redact_extra: dict[str, str] = Field(
@@ -303,7 +313,8 @@ class Settings(BaseSettings):
         10,
         ge=1,
         le=1000,
-        description="Dashboard login attempts allowed per client address and minute.",
+        description="Dashboard login attempts allowed per client address and minute, on top "
+        "of a per-account backoff (README, Security).",
         json_schema_extra=_group("dashboard"),
     )
 
@@ -450,10 +461,24 @@ class Settings(BaseSettings):
         "An endpoint left out is not limited.",
         json_schema_extra=_group("scale"),
     )
+    rate_limits_per_address: dict[Literal["ask", "events", "tickets"], str] = Field(
+        {"ask": "300/minute", "events": "3000/minute", "tickets": "20/minute"},
+        description="Requests per client address, whatever visitor ids it sends, per "
+        "endpoint (JSON); 429 beyond. Generous: many visitors may share an address.",
+        json_schema_extra=_group("scale"),
+    )
     rate_limits_per_site: dict[Literal["ask", "events", "tickets"], str] = Field(
-        {},
-        description="Requests per site, all its visitors together, per endpoint (JSON, "
-        'e.g. `{"ask": "3000/minute"}`); 429 beyond. Empty: no site-wide limit.',
+        {"ask": "3000/minute", "events": "30000/minute", "tickets": "300/minute"},
+        description="Requests per site, all its visitors together, per endpoint (JSON); 429 "
+        "beyond. `{}`: no site-wide limit.",
+        json_schema_extra=_group("scale"),
+    )
+    trusted_proxies: list[str] = Field(
+        [],
+        description="Addresses or networks of the proxies in front of Frontdesk (JSON, e.g. "
+        '`["10.0.0.0/8"]`). A request from one of them counts against the client its '
+        "`X-Forwarded-For` names (the nearest address that is not a trusted proxy). "
+        "Empty: no forwarded header is trusted; the client is the connection's peer.",
         json_schema_extra=_group("scale"),
     )
 
@@ -520,7 +545,19 @@ class Settings(BaseSettings):
             raise ValueError("must be empty or look like redis://host:6379/0")
         return value
 
-    @field_validator("rate_limits_per_visitor", "rate_limits_per_site")
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an address or a network like 10.0.0.0/8"
+                ) from None
+        return value
+
+    @field_validator("rate_limits_per_visitor", "rate_limits_per_address", "rate_limits_per_site")
     @classmethod
     def _rate_limits_parse(cls, value: dict[str, str]) -> dict[str, str]:
         from limits import parse_many

@@ -44,11 +44,7 @@ events = Table(
 tickets = Table(
     "tickets",
     metadata,
-    Column(
-        "id",
-        String(32),
-        primary_key=True,  # the client's ticket id: a retry is a no-op
-    ),
+    Column("id", String(64), primary_key=True),  # the client's ticket id: a retry is a no-op
     Column("site", String(64), nullable=False),
     Column("session_id", String(128), nullable=False),
     Column("visitor_id", String(128), nullable=False),
@@ -71,7 +67,7 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("ticket_id", String(32), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("ticket_id", String(64), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
     Column("destination", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", BigInteger, nullable=False),
@@ -123,6 +119,15 @@ users = Table(
     Column("password_hash", Text, nullable=False),  # argon2id, with its parameters
     Column("role", String(16), nullable=False),  # admin: everything; viewer: read only
     Column("created_at", BigInteger, nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("account", String(320), primary_key=True),  # the email tried, as users.email is
+    Column("failures", Integer, nullable=False),  # in a row, since the last good login
+    Column("last_failure_at", BigInteger, nullable=False),
+    Index("ix_login_failures_last", "last_failure_at"),
 )
 
 # -- the dashboard's statistics: derived from the events, rebuilt at will ------------------

@@ -278,10 +278,15 @@ def sample_index(
 @pytest.fixture
 def client(tmp_path: Path, database_url: str) -> Iterator[TestClient[Any]]:
     """The app on each kind of database, with the fake embedder and the admin token
-    `admin-secret`."""
+    `admin-secret`; it takes events of any age (tests/sessions.py replays November 2025)."""
     from server.app import create_app
     from server.settings import Settings
 
-    settings = Settings(data_dir=tmp_path, database_url=database_url, admin_token="admin-secret")
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        admin_token="admin-secret",
+        event_max_age_days=36_500,
+    )
     with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
         yield client

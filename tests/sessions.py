@@ -8,6 +8,7 @@ from typing import Any
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from server.handoff.store import ticket_event_id
 from server.insights.deflection_log import DeflectionLog
 from server.services import services_of
 from server.tables import deflections, events
@@ -167,7 +168,7 @@ def file_ticket(client: Client, session: str, visitor: str, ticket_id: str) -> N
 
 def set_ticket_time(client: Client, ticket_id: str, at: int) -> None:
     with services_of(client.app).engine.begin() as db:
-        db.execute(events.update().where(events.c.id == f"ticket-{ticket_id}").values(ts=at))
+        db.execute(events.update().where(events.c.id == ticket_event_id(ticket_id)).values(ts=at))
 
 
 def outcomes(client: Client) -> dict[str, str]:

@@ -89,6 +89,7 @@ ALLOWED = {
     ("prompts", "fields"),
     ("prompts", "ingest"),
     ("events", "platform"),
+    ("events", "settings"),
     ("events", "tables"),
     ("events", "fields"),
     ("platform", "settings"),

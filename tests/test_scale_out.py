@@ -98,6 +98,9 @@ def cluster(
             FRONTDESK_COLLECTION=f"scaled{os.getpid()}",
             FRONTDESK_WEBHOOK_URL=f"{receiver.url}/hooks",
             FRONTDESK_RATE_LIMITS_PER_VISITOR=json.dumps({"ask": f"{ASK_LIMIT}/minute"}),
+            # every test client is this one address; the limits tested here are per visitor
+            FRONTDESK_RATE_LIMITS_PER_ADDRESS="{}",
+            FRONTDESK_RATE_LIMITS_PER_SITE="{}",
             FRONTDESK_LOG_FORMAT="json",
             FRONTDESK_LOG_LEVEL="DEBUG",
             FRONTDESK_DEMO="false",

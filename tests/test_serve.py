@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,7 +86,10 @@ def test_ready_and_metrics_follow_what_the_server_does(
     url, versions = served
     ready = httpx.get(f"{url}/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"index": "ok", "database": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"index": "ok", "data_dir": "ok", "database": "ok"},
+    }
 
     answer = httpx.post(f"{url}/api/v1/ask", json={"question": "How do I reset my password?"})
     status = answer.json()["status"]
@@ -95,7 +99,7 @@ def test_ready_and_metrics_follow_what_the_server_does(
         "session_id": "s",
         "visitor_id": "v",
         "page_url": "/x",
-        "ts": 1,
+        "ts": int(time.time() * 1000),
     }
     for _ in range(2):  # the second time it is a duplicate
         httpx.post(f"{url}/api/v1/events", json={"site": "acme", "events": [event]})

@@ -1,5 +1,8 @@
 """`/admin`: the support lead's dashboard; login, sessions, CSRF, roles and its pages.
 
+A login is refused (429, with Retry-After) beyond the attempts per address, and while the
+account's backoff after failed logins runs (`server.admin.logins`).
+
 Every page takes the filters `start`, `end` (UTC days) and `page` (a page pattern). A
 viewer reads everything; only an admin may start the actions (rebuild the statistics,
 send the weekly report now).
@@ -7,6 +10,7 @@ send the weekly report now).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,17 +22,19 @@ import msgspec
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 
 from server.admin.auth import current_user, require_admin
+from server.admin.logins import FailedLogins, account_of
 from server.admin.users import UserStore
 from server.admin.views import Views, overview_charts, parse_week
 from server.insights.job import StatisticsJob
 from server.insights.report import send_report, weekly_report
 from server.insights.scope import Scope
+from server.platform.admission import Admission
 from server.platform.days import day_number, today, week_name
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "admin"
@@ -141,6 +147,16 @@ def _overview(views: NamedDependency[Views], scope: Scope) -> dict[str, Any]:
     }
 
 
+def _login_refused(email: str, detail: str, headers: dict[str, str]) -> Template:
+    """The login form again, with why and when to try again (429)."""
+    return Template(
+        "admin/login.html",
+        context={"title": "Log in", "user": None, "error": detail, "email": email},
+        status_code=429,
+        headers=headers,
+    )
+
+
 class DashboardController(Controller):
     path = "/admin"
     include_in_schema = False
@@ -153,15 +169,29 @@ class DashboardController(Controller):
             context={"title": "Log in", "user": None, "no_users": not users.any()},
         )
 
-    @post("/login", sync_to_thread=True, status_code=303)
-    def login(
+    @post("/login", status_code=303)
+    async def login(
         self,
         request: Request[Any, Any, Any],
         users: NamedDependency[UserStore],
+        admission: NamedDependency[Admission],
+        failed_logins: NamedDependency[FailedLogins],
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[Any]:
-        user = users.authenticate(data.email, data.password)
+        try:
+            await admission.admit_login(request.client.host if request.client else None)
+        except TooManyRequestsException as exc:
+            return _login_refused(data.email, str(exc.detail), exc.headers or {})
+        account = account_of(data.email)
+        wait = await anyio.to_thread.run_sync(
+            failed_logins.wait_seconds, account, int(time.time() * 1000)
+        )
+        if wait:
+            detail = f"Too many failed logins for this account: try again in {wait} s."
+            return _login_refused(data.email, detail, {"Retry-After": str(wait)})
+        user = await anyio.to_thread.run_sync(users.authenticate, data.email, data.password)
         if user is None:
+            await anyio.to_thread.run_sync(failed_logins.record, account, int(time.time() * 1000))
             return Template(
                 "admin/login.html",
                 context={
@@ -172,6 +202,7 @@ class DashboardController(Controller):
                 },
                 status_code=401,
             )
+        await anyio.to_thread.run_sync(failed_logins.clear, account)
         request.clear_session()
         request.set_session({"user_id": user.id})
         return Redirect("/admin/", status_code=303)

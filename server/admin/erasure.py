@@ -4,10 +4,12 @@ In one transaction: their tickets (with deliveries), what the statistics derived
 (deflection log rows, prompt exposures, gap questions) and their events. Then the daily
 counts of the days they were active are computed again without them. The statistics job
 is held off meanwhile, so no pass writes back what it read before; a rebuild starts from
-the events, which are gone.
+the events, which are gone. On SQLite, no copy is left in the data dir's files either.
 """
 
 from __future__ import annotations
+
+import logging
 
 import msgspec
 from sqlalchemy import Engine
@@ -16,9 +18,10 @@ from server.events.store import EventStore
 from server.events.visitors import trace_visitor
 from server.handoff.store import TicketStore
 from server.insights.job import JOB, StatisticsJob
-from server.platform.database import writer_lock
+from server.platform.database import wipe_deleted, writer_lock
 
 WAIT_FOR_JOB_SECONDS = 60
+logger = logging.getLogger(__name__)
 
 
 class VisitorErased(msgspec.Struct):
@@ -38,4 +41,6 @@ def erase_visitor(engine: Engine, statistics: StatisticsJob, visitor_id: str) ->
             derived = statistics.forget(db, visitor)
             events = EventStore.forget(db, visitor)
         statistics.recount(visitor.days)
+    if not wipe_deleted(engine):
+        logger.warning("erased %s: a reader kept SQLite's log from being emptied", visitor_id)
     return VisitorErased(visitor_id, events, tickets, **derived)

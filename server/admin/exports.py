@@ -1,11 +1,12 @@
 """What the admin API exports: the deflection log's rows, and any table as CSV (one writer
-for every export) or JSON."""
+for every export, which keeps a spreadsheet from running a cell as a formula) or JSON."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -64,11 +65,18 @@ def query_deflections(
     ]
 
 
+# what a spreadsheet runs as a formula when a cell starts with it (CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?[0-9][0-9.,]*%?")
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, (list, dict)):
         return json.dumps(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
+        return "'" + value  # shown as text, never run
     return value
 
 

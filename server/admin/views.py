@@ -28,6 +28,7 @@ from server.prompts.live import LivePrompts
 from server.settings import Settings
 
 MAX_RANGE_DAYS = 731
+FIRST_YEAR, LAST_YEAR = 1970, 9998  # a figure also reads the weeks around its range
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,11 @@ class Views:
 
 
 def check_filters(start: date | None, end: date | None, page: str | None) -> None:
-    """400 naming the parameter when the range runs backwards or the page pattern is bad."""
+    """400 naming the parameter when a day is outside the years 1970 to 9998 (figures read
+    weeks around it), the range runs backwards or the page pattern is bad."""
+    for name, day in (("start", start), ("end", end)):
+        if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise invalid(name, f"{day}: figures cover the years {FIRST_YEAR} to {LAST_YEAR}")
     if start and end and end < start:
         raise invalid("end", f"{end} is before start {start}")
     if page:
@@ -159,18 +164,23 @@ def overview_charts(view: dict[str, Any]) -> dict[str, Chart]:
 
 
 def parse_week(text: str | None, today: date) -> date:
-    """`2026-W47`, or any day of the week, or None for last week; the week's Monday."""
+    """`2026-W47`, or any day of the week, or None for last week; the week's Monday, in the
+    years 1970 to 9998 (400 naming `week` otherwise)."""
     if not text:
         return week_of(today) - timedelta(days=7)
     try:
         if "W" in text:
             year, week = text.split("-W")
-            return date.fromisocalendar(int(year), int(week), 1)
-        return week_of(date.fromisoformat(text))
-    except ValueError:
+            monday = date.fromisocalendar(int(year), int(week), 1)
+        else:
+            monday = week_of(date.fromisoformat(text))
+    except (ValueError, OverflowError):
         raise invalid(
             "week", f"{text!r} is not a week like 2026-W47 or a day like 2026-11-16"
         ) from None
+    if not FIRST_YEAR <= monday.year <= LAST_YEAR:
+        raise invalid("week", f"{text!r}: reports cover weeks of {FIRST_YEAR} to {LAST_YEAR}")
+    return monday
 
 
 def flat(value: Any) -> dict[str, Any]:

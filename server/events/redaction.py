@@ -1,7 +1,9 @@
-"""Personal data out of stored questions: emails, phone, card and account numbers.
+"""Personal data out of what is stored: emails, phone, card and account numbers.
 
 Which kinds are removed is a setting (`FRONTDESK_REDACT`), and extra patterns can be
 added (`FRONTDESK_REDACT_EXTRA`, name → regular expression). A match becomes `[kind]`.
+Free text is redacted whole; a URL keeps its path, and each value of its query and its
+fragment is redacted as the text it encodes.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
@@ -73,3 +76,27 @@ class Redactor:
         for name, pattern in self.extra:
             text = pattern.sub(f"[{name}]", text)
         return text
+
+    def url(self, value: str) -> str:
+        """A URL with personal data out of its query and fragment; its path is kept."""
+        rest, hash_mark, fragment = value.partition("#")
+        path, question_mark, query = rest.partition("?")
+        if question_mark:
+            query = "&".join(self._query_item(item) for item in query.split("&"))
+        if hash_mark:
+            fragment = self._encoded(fragment, unquote, quote)
+        return path + question_mark + query + hash_mark + fragment
+
+    def _query_item(self, item: str) -> str:
+        name, equals, value = item.partition("=")
+        if not equals:
+            return self._encoded(item, unquote_plus, quote_plus)
+        return name + equals + self._encoded(value, unquote_plus, quote_plus)
+
+    def _encoded(
+        self, encoded: str, decode: Callable[[str], str], encode: Callable[..., str]
+    ) -> str:
+        """Percent-encoded text redacted: as it came unless it held personal data."""
+        text = decode(encoded)
+        redacted = self(text)
+        return encoded if redacted == text else encode(redacted, safe="[]")

@@ -10,12 +10,16 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from server.fields import EventId, Id, PageUrl, PromptId, Site
+from server.fields import EventId, Id, PageUrl, PromptId, Route, Site
 
 MAX_BATCH_EVENTS = 100
 MAX_BATCH_BYTES = 64 * 1024
 
 Millis = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+# the fields of event types a user or a host can fill with any text, or with a URL: what the
+# store redacts (identifiers and choices have patterns that leave no room for it)
+FREE_TEXT_FIELDS = frozenset({"question", "section", "target"})
+URL_FIELDS = frozenset({"from_url"})
 Text = Annotated[str, msgspec.Meta(max_length=2048)]
 
 
@@ -27,7 +31,7 @@ class Event(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_onl
     visitor_id: Id
     page_url: PageUrl
     ts: Millis
-    route: Text | None = None
+    route: Route | None = None
 
     def data(self) -> dict[str, Any]:
         common = set(Event.__struct_fields__)

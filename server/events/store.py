@@ -1,4 +1,5 @@
-"""The event store: each widget event kept once, personal data redacted first.
+"""The event store: each widget event kept once, personal data redacted first (from every
+free text and from the query and fragment of every URL).
 
 The event id is the primary key; a batch sent again (a retry, a beacon re-sent on the next
 page load) inserts nothing new and counts its events as duplicates.
@@ -7,26 +8,22 @@ page load) inserts nothing new and counts its events as duplicates.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from server.events.schema import Event, EventBatch, EventsAccepted, QuestionAsked
+from server.events.redaction import Redactor
+from server.events.schema import FREE_TEXT_FIELDS, URL_FIELDS, Event, EventBatch, EventsAccepted
 from server.events.visitors import VisitorTrace
 from server.platform.database import upsert_insert
 from server.tables import events
 
 
-def _keep(text: str) -> str:
-    return text
-
-
 @dataclass(frozen=True)
 class EventStore:
     engine: Engine
-    redact: Callable[[str], str] = _keep  # personal data out of stored questions
+    redact: Redactor = field(default_factory=lambda: Redactor(()))  # none: keeps everything
 
     def add(self, batch: EventBatch) -> EventsAccepted:
         """Store the batch's new events in one transaction; known ids are left alone."""
@@ -41,7 +38,7 @@ class EventStore:
                     "type": item.__struct_config__.tag,
                     "session_id": item.session_id,
                     "visitor_id": item.visitor_id,
-                    "page_url": item.page_url,
+                    "page_url": self.redact.url(item.page_url),
                     "route": item.route,
                     "ts": item.ts,
                     "received_at": now,
@@ -59,8 +56,11 @@ class EventStore:
 
     def _data(self, item: Event) -> dict[str, Any]:
         data = item.data()
-        if isinstance(item, QuestionAsked):
-            data["question"] = self.redact(item.question)
+        for name, value in data.items():
+            if value is not None and name in FREE_TEXT_FIELDS:
+                data[name] = self.redact(value)
+            elif value is not None and name in URL_FIELDS:
+                data[name] = self.redact.url(value)
         return data
 
     def count(self) -> int:

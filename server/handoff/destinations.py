@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from server.platform.delivery import post_signed, send_email
+from server.platform.delivery import one_line, post_signed, send_email
 from server.settings import Settings
 
 
@@ -81,7 +81,7 @@ class Email:
             self.smtp_url,
             self.sender,
             self.recipient,
-            f"[{ticket['priority']}] {ticket['category']}: {ticket['message'][:60]}",
+            f"[{ticket['priority']}] {ticket['category']}: {one_line(ticket['message'])[:60]}",
             "\n".join(lines),
             key,
             {"Reply-To": ticket["email"], "X-Frontdesk-Ticket": ticket["id"]},
@@ -103,7 +103,7 @@ class Helpdesk:
         document = ticket_document(ticket)
         body = {
             "ticket": {
-                "subject": ticket["message"][:80],
+                "subject": one_line(ticket["message"])[:80],
                 "comment": {"body": ticket["message"]},
                 "requester": {"name": ticket["name"] or ticket["email"], "email": ticket["email"]},
                 "priority": PRIORITY_TO_ZENDESK[ticket["priority"]],

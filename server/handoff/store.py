@@ -3,23 +3,27 @@
 A ticket is stored together with one outbox row per configured destination in one
 transaction; the outbox worker delivers it later (`server.handoff.outbox`). The client's
 ticket id makes a retried submission a no-op. A `ticket_created` event is written with
-it, so the deflection log can be rebuilt from events alone.
+it, so the deflection log can be rebuilt from events alone. Personal data is redacted from
+every free text and URL query it stores; its contact fields (email, name, and the identified
+user's id, email and name) are kept as given, since support answers there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from sqlalchemy import Connection, Engine, delete, select
 
+from server.events.redaction import Redactor
 from server.events.visitors import VisitorTrace
 from server.handoff.rules import TicketRules
-from server.handoff.schema import TicketCreated, TicketRequest
+from server.handoff.schema import TicketCreated, TicketRequest, TicketUser
 from server.platform.database import upsert_insert
 from server.tables import events, outbox, tickets
 
@@ -66,6 +70,12 @@ def session_context(engine: Engine, session_id: str) -> dict[str, Any]:
     return context
 
 
+def ticket_event_id(ticket_id: str) -> str:
+    """The id of a ticket's `ticket_created` event: a hash of the ticket id, so that two ids
+    never share one; the `:` keeps it apart from every id a client may send."""
+    return "ticket:" + hashlib.sha256(ticket_id.encode()).hexdigest()[:57]
+
+
 def shown_articles(context: Mapping[str, Any]) -> list[str]:
     return (
         [a["article_id"] for a in context["answers"]]
@@ -79,13 +89,16 @@ class TicketStore:
     engine: Engine
     rules: TicketRules
     destinations: tuple[str, ...]  # where the outbox delivers each ticket
+    redact: Redactor = field(default_factory=lambda: Redactor(()))  # none: keeps everything
 
     def create(
         self, request: TicketRequest, article_tags: Mapping[str, Sequence[str]]
     ) -> TicketCreated:
         context = session_context(self.engine, request.session_id)
         tags = [t for a in shown_articles(context) for t in article_tags.get(a, ())]
-        text = " ".join([request.message, *(q["question"] for q in context["questions"])])
+        message = self.redact(request.message)
+        page_url = self.redact.url(request.page_url) if request.page_url else None
+        text = " ".join([message, *(q["question"] for q in context["questions"])])
         category = self.rules.category(text, tags)
         priority = self.rules.priority(text)
         verified = self.rules.verified(request.site, request.user)
@@ -93,11 +106,12 @@ class TicketStore:
         now = int(time.time() * 1000)
         context["user"] = None
         if request.user is not None:
-            user = msgspec.to_builtins(request.user)
-            user.pop("signature", None)
-            context["user"] = {**user, "verified": verified}
-        context["transcript"] = msgspec.to_builtins(request.transcript)
-        context["page"] = msgspec.to_builtins(request.page) if request.page else None
+            context["user"] = {**self._user(request.user), "verified": verified}
+        context["transcript"] = [
+            {**line, "text": self.redact(line["text"])}
+            for line in msgspec.to_builtins(request.transcript)
+        ]
+        context["page"] = self._page(msgspec.to_builtins(request.page)) if request.page else None
         row = {
             "id": ticket_id,
             "site": request.site,
@@ -105,8 +119,8 @@ class TicketStore:
             "visitor_id": request.visitor_id,
             "email": request.email,
             "name": request.name,
-            "message": request.message,
-            "page_url": request.page_url,
+            "message": message,
+            "page_url": page_url,
             "user_id": request.user.id if request.user else None,
             "user_verified": verified,
             "category": category,
@@ -143,13 +157,12 @@ class TicketStore:
             db.execute(
                 upsert_insert(self.engine, events).on_conflict_do_nothing(index_elements=["id"]),
                 {
-                    "id": f"ticket-{ticket_id}"[:64],
+                    "id": ticket_event_id(ticket_id),
                     "site": request.site,
                     "type": "ticket_created",
                     "session_id": request.session_id,
                     "visitor_id": request.visitor_id,
-                    "page_url": request.page_url
-                    or (context["pages"][-1] if context["pages"] else "/"),
+                    "page_url": page_url or (context["pages"][-1] if context["pages"] else "/"),
                     "route": request.page.route if request.page else None,
                     "ts": now,
                     "received_at": now,
@@ -157,6 +170,25 @@ class TicketStore:
                 },
             )
         return TicketCreated(ticket_id, category, priority, verified, False)
+
+    def _user(self, user: TicketUser) -> dict[str, Any]:
+        """The identified user: id, email and name as given (contact), traits redacted."""
+        stored: dict[str, Any] = msgspec.to_builtins(user)
+        stored.pop("signature", None)
+        stored["traits"] = self._texts(stored["traits"])
+        return stored
+
+    def _page(self, page: dict[str, Any]) -> dict[str, Any]:
+        """The host's page context with its URL, title and text values redacted."""
+        return {
+            **page,
+            "url": self.redact.url(page["url"]) if page["url"] else None,
+            "title": self.redact(page["title"]) if page["title"] else page["title"],
+            "context": self._texts(page["context"]),
+        }
+
+    def _texts(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: self.redact(v) if isinstance(v, str) else v for k, v in values.items()}
 
     @staticmethod
     def forget(db: Connection, visitor: VisitorTrace) -> int:

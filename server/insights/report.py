@@ -9,6 +9,7 @@ report of the week that just ended to the `notify_*` destinations once, on Monda
 from __future__ import annotations
 
 import logging
+import re
 import time
 from datetime import date, timedelta
 
@@ -45,9 +46,18 @@ def _percent(value: float | None) -> str:
 
 
 def _md(text: str) -> str:
-    """Text a user typed, made inert in markdown (no links, HTML or emphasis)."""
-    escaped = "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|" else c for c in text)
+    """Text a user or a host sent, made inert in markdown, on one line: no links (bare URLs
+    included), images, HTML, entities, code, emphasis or tables."""
+    escaped = "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|:~&" else c for c in text)
     return " ".join(escaped.split())
+
+
+def _code(text: str) -> str:
+    """Text as a code span (shown as is) that no backtick inside can close early."""
+    text = " ".join(text.split())
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def weekly_report(engine: Engine, monday: date, pages: frozenset[str] | None = None) -> str:
@@ -77,7 +87,7 @@ def weekly_report(engine: Engine, monday: date, pages: frozenset[str] | None = N
     if not recurring:
         lines.append("None this week.")
     for number, cluster in enumerate(recurring, 1):
-        pages_text = ", ".join(f"`{p}` ({n})" for p, n in cluster.pages[:3])
+        pages_text = ", ".join(f"{_code(p)} ({n})" for p, n in cluster.pages[:3])
         lines += [
             f"{number}. **{_md(cluster.title)}**: {cluster.this_week} questions "
             f"({cluster.trend} from {cluster.last_week})",

@@ -3,16 +3,21 @@
 The widget names its site (`data-site`) in every request. With `FRONTDESK_SITE_ORIGINS`
 set, only those sites are served, and a browser request (it carries `Origin`) only from
 the site's origins. Rate limits count per visitor (the widget's visitor id, else the
-caller's address) and per site, per endpoint, in a moving window kept by the `limits`
-library: in memory, or in Redis so that every server process shares one count.
+caller's address), per address and per site, per endpoint, and dashboard logins per
+address, in a moving window kept by the `limits` library: in memory, or in Redis so that
+every server process shares one count.
+
+The caller's address is the connection's peer; behind trusted proxies
+(`FRONTDESK_TRUSTED_PROXIES`) it is the client their `X-Forwarded-For` names, as
+uvicorn's proxy-headers middleware reads it. No forwarded header is trusted otherwise.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, cast
 
 import redis.asyncio
 from limits import RateLimitItem, parse_many
@@ -21,6 +26,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from litestar import Request
 from litestar.exceptions import PermissionDeniedException, TooManyRequestsException
+from litestar.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 Endpoint = Literal["ask", "events", "tickets"]
 DEFAULT_SITE = "default"
@@ -33,11 +40,15 @@ class Admission:
         per_visitor: Mapping[Endpoint, str],
         per_site: Mapping[Endpoint, str],
         redis_url: str = "",
+        per_address: Mapping[Endpoint, str] | None = None,
+        logins_per_minute: int = 10,
     ) -> None:
         self.site_origins = {site: frozenset(origins) for site, origins in site_origins.items()}
         self.all_origins = frozenset(o for origins in site_origins.values() for o in origins)
         self._per_visitor = {name: parse_many(limit) for name, limit in per_visitor.items()}
+        self._per_address = {name: parse_many(limit) for name, limit in (per_address or {}).items()}
         self._per_site = {name: parse_many(limit) for name, limit in per_site.items()}
+        self._logins = parse_many(f"{logins_per_minute}/minute")
         self._redis_url = redis_url
         self._pool: redis.asyncio.ConnectionPool | None = None
         self._limiter: MovingWindowRateLimiter | None = None
@@ -89,14 +100,25 @@ class Admission:
         """Raise 403 or 429 (with Retry-After) when this request may not go on."""
         site = site or DEFAULT_SITE
         self.check_origin(site, origin)
-        who = f"visitor:{visitor}" if visitor else f"address:{address or 'unknown'}"
-        checks = [
-            (limit, (endpoint, "site", site, who), "this visitor")
-            for limit in self._per_visitor.get(endpoint, ())
-        ] + [
-            (limit, (endpoint, "site", site), f"site {site!r}")
-            for limit in self._per_site.get(endpoint, ())
-        ]
+        address = address or "unknown"
+        who = f"visitor:{visitor}" if visitor else f"address:{address}"
+        checks: list[tuple[RateLimitItem, tuple[str, ...], str]] = []
+        for limit in self._per_visitor.get(endpoint, ()):
+            checks.append((limit, (endpoint, "site", site, who), "this visitor"))
+        for limit in self._per_address.get(endpoint, ()):
+            checks.append((limit, (endpoint, "address", address), "this address"))
+        for limit in self._per_site.get(endpoint, ()):
+            checks.append((limit, (endpoint, "site", site), f"site {site!r}"))
+        await self._hit(checks, endpoint)
+
+    async def admit_login(self, address: str | None) -> None:
+        """429 (with Retry-After) beyond the dashboard's login attempts per address."""
+        key = ("login", "address", address or "unknown")
+        await self._hit([(limit, key, "this address") for limit in self._logins], "login")
+
+    async def _hit(
+        self, checks: Sequence[tuple[RateLimitItem, tuple[str, ...], str]], endpoint: str
+    ) -> None:
         if not checks:
             return
         limiter = self._window()
@@ -133,3 +155,17 @@ async def _too_many(
         detail=f"{endpoint}: more than {limit} for {whose}; try again in {seconds} s",
         headers={"Retry-After": str(seconds)},
     )
+
+
+def client_addresses(trusted_proxies: Sequence[str]) -> Callable[[ASGIApp], ASGIApp]:
+    """Middleware: the client's address from the `X-Forwarded-For` of a trusted proxy (and
+    nothing at all when none is trusted)."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        if not trusted_proxies:
+            return app
+        # uvicorn's middleware is typed with uvicorn's own ASGI types: the same protocol
+        proxied: Any = ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=list(trusted_proxies))
+        return cast(ASGIApp, proxied)
+
+    return middleware

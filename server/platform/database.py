@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 
+from server.platform.storage import storage_cause, watch
 from server.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -41,7 +42,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, safe with WAL
     cursor.execute("PRAGMA busy_timeout=10000")  # several processes may write
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left on disk
     cursor.close()
+
+
+def _reopen_after_storage_failure(context: Any) -> None:
+    """A SQLite connection opened while its file could not be written stays read-only: drop
+    the pool's connections, so that the next request opens the file again (and writes once
+    it can)."""
+    if storage_cause(context.original_exception) is not None:
+        context.is_disconnect = True
 
 
 def create_database_engine(settings: Settings) -> Engine:
@@ -50,8 +60,10 @@ def create_database_engine(settings: Settings) -> Engine:
         path = make_url(url).database
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            watch(Path(path).parent)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _reopen_after_storage_failure)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -71,6 +83,18 @@ def writer_lock(engine: Engine) -> contextlib.AbstractContextManager[object]:
     """SQLite has one writer at a time: queue this process's writers here rather than have
     them spin on the file lock (many threads waiting on `busy_timeout` stall each other)."""
     return _SQLITE_WRITER if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+
+
+def wipe_deleted(engine: Engine) -> bool:
+    """Leave no copy of deleted rows in the database's files: SQLite overwrites deleted rows
+    (`secure_delete`), and this moves its write-ahead log into the database and empties it.
+    False when a reader kept the log from being emptied. PostgreSQL: nothing to do here
+    (its own files keep old row versions until VACUUM reuses the space)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as db:
+        busy = db.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+    return not busy
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -39,9 +39,17 @@ def today(now_ms: int | None = None) -> date:
     return datetime.fromtimestamp(now_ms / 1000, UTC).date()
 
 
+FIRST = datetime.min.replace(tzinfo=UTC)
+LAST = datetime.max.replace(tzinfo=UTC)
+
+
 def iso(ms: int) -> str:
-    """A timestamp (ms) as ISO 8601 in UTC to the second: `2026-11-16T09:30:00Z`."""
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    """A timestamp (ms) as ISO 8601 in UTC to the second: `2026-11-16T09:30:00Z`; one
+    outside the years 1 to 9999 as the nearest moment that has a date."""
+    try:
+        moment = datetime.fromtimestamp(ms / 1000, UTC)
+    except (OverflowError, ValueError, OSError):
+        moment = LAST if ms > 0 else FIRST
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 

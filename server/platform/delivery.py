@@ -23,6 +23,12 @@ import httpx
 TIMEOUT_SECONDS = 10
 
 
+def one_line(text: str) -> str:
+    """Text as one line: every run of whitespace, line breaks included, becomes one space (an
+    email header may not hold a line break)."""
+    return " ".join(text.split())
+
+
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -52,13 +58,14 @@ def send_email(
     key: str,
     headers: Mapping[str, str] | None = None,
 ) -> None:
-    """Send a plain-text email through `smtp://host:port`; its Message-ID comes from `key`."""
+    """Send a plain-text email through `smtp://host:port`; its Message-ID comes from `key`.
+    Header values are made one line (a multi-line subject would be refused, forever)."""
     message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = recipient
+    message["Subject"] = one_line(subject)
+    message["From"] = one_line(sender)
+    message["To"] = one_line(recipient)
     for name, value in (headers or {}).items():
-        message[name] = value
+        message[name] = one_line(value)
     message["Message-ID"] = f"<{key.replace(':', '.')}@frontdesk>"  # receivers drop repeats
     message.set_content(text)
     parts = urlsplit(smtp_url)

@@ -1,12 +1,19 @@
-"""Errors as RFC 9457 problem+json whose ``detail`` says what was wrong and where."""
+"""Errors as RFC 9457 problem+json whose ``detail`` says what was wrong and where.
+
+An error nobody expected is a 500 problem too: logged once, with its traceback, method,
+path and request id, and answered with the request id only (no internals). Storage that
+cannot be written (read-only, full) is a 503 naming the cause (`server.platform.storage`).
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import (
@@ -15,8 +22,14 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
+from server.platform.logs import current_request_id
+from server.platform.storage import ALARM, storage_cause
+
 _FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# what msgspec and the standard library say when JSON is nested past their recursion limit
+_TOO_DEEP = re.compile(r"recursion depth exceeded while (deserializing|decoding a JSON)")
+logger = logging.getLogger(__name__)
 
 
 class FieldError(msgspec.Struct):
@@ -78,6 +91,46 @@ def http_problem(exc: HTTPException) -> ProblemDetailsException:
         detail=str(exc.detail),
         headers=exc.headers,
     )
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Any other exception: JSON nested too deeply to decode is the client's 400; the rest
+    is a 500, logged here once with its traceback."""
+    body: dict[str, Any]
+    cause = storage_cause(exc)
+    if cause is not None:  # read-only, full: logged once, 503 until it can write again
+        ALARM.report(cause)
+        body = {
+            "status": 503,
+            "title": "Service Unavailable",
+            "detail": f"storage unavailable: {cause}; try again later",
+        }
+        return Response(
+            body, status_code=503, media_type=PROBLEM_MEDIA_TYPE, headers={"Retry-After": "30"}
+        )
+    if isinstance(exc, RecursionError) and _TOO_DEEP.search(str(exc)):
+        message = "JSON nested too deeply"
+        body = {
+            "status": 400,
+            "title": "Invalid request",
+            "detail": f"body: {message}",
+            "errors": [{"field": "body", "message": message}],
+        }
+    else:
+        request_id = current_request_id()
+        logger.error(
+            "unexpected error in %s %s (request %s)",
+            request.method,
+            request.url.path,
+            request_id,
+            exc_info=exc,
+        )
+        body = {
+            "status": 500,
+            "title": "Internal Server Error",
+            "detail": f"an unexpected error; the request id is {request_id}",
+        }
+    return Response(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
 
 
 def problem_details_plugin() -> ProblemDetailsPlugin:

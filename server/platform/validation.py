@@ -1,5 +1,5 @@
 """Checks a request body or field must pass before anything runs: strict decoding, page URLs,
-and the 400 that names the field."""
+client timestamps, paths, and the 400 that names the field."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import re
 from typing import TypeVar
 
 import msgspec
-from litestar.exceptions import ValidationException
+from litestar.enums import ScopeType
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.fields import page_url_problem
+from server.platform.days import DAY_MS, iso
 
 
 def invalid(field: str, message: str) -> ValidationException:
@@ -68,3 +71,28 @@ def check_page_url(value: str | None, field: str = "page_url") -> None:
     problem = page_url_problem(value)
     if problem is not None:
         raise invalid(field, problem)
+
+
+def check_timestamp(value: int, now: int, max_age_days: int, field: str) -> None:
+    """A client's timestamp (ms) is at most a day ahead of the server's clock and at most
+    `max_age_days` behind it (400 otherwise)."""
+    if value > now + DAY_MS:
+        raise invalid(field, f"{value} is more than a day ahead of the server's clock ({iso(now)})")
+    if value < now - max_age_days * DAY_MS:
+        raise invalid(
+            field,
+            f"{value} ({iso(value)}) is more than {max_age_days} days old "
+            "(FRONTDESK_EVENT_MAX_AGE_DAYS)",
+        )
+
+
+def no_nul_in_paths(app: ASGIApp) -> ASGIApp:
+    """Middleware: a path holding a NUL character names no file and no page (404); the file
+    system would refuse it with an error."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and "\x00" in scope["path"]:
+            raise NotFoundException(detail="no such path: it holds a NUL character")
+        await app(scope, receive, send)
+
+    return middleware

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -153,7 +154,7 @@ def test_public_api_needs_no_csrf_token(client: Client) -> None:
         "session_id": "s",
         "visitor_id": "v",
         "page_url": "/x",
-        "ts": 1,
+        "ts": int(time.time() * 1000),
     }
     assert (
         client.post("/api/v1/events", json={"site": "acme", "events": [event]}).status_code == 200

@@ -6,12 +6,17 @@ from __future__ import annotations
 import json
 import time
 from itertools import count
+from pathlib import Path
 from typing import Any
 
+from litestar.testing import TestClient
 from sqlalchemy import select
 
+from server.app import create_app
 from server.services import services_of
+from server.settings import Settings
 from server.tables import deflections, events, metadata, outbox, tickets
+from tests.fakes import FakeEmbedder
 from tests.sessions import ADMIN, DAY, T0, Client, log_of, seeded
 
 PHRASE = "zorblax quantum teapot refund"  # asked by the erased visitor, nobody else
@@ -134,3 +139,28 @@ def test_an_erased_visitor_leaves_no_trace_and_no_count_even_after_a_rebuild(
     assert client.post("/api/v1/admin/deflections/rebuild", headers=ADMIN).status_code == 200
     assert _traces(client, needles) == []
     assert _figures(client) == without
+
+
+def test_an_erased_visitor_leaves_no_trace_in_the_sqlite_files_of_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, admin_token="admin-secret")  # SQLite in the data dir
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
+        now = int(time.time() * 1000)
+        _visit(client, "v-stays", "s-stays", "can i pay by bank transfer", now)
+        _visit(client, "v-erased", "s-erased-1", PHRASE, now)
+        services_of(client.app).statistics.run_once(now)
+        assert _files_holding(tmp_path, PHRASE) != []  # the database and its WAL hold it now
+        response = client.delete("/api/v1/admin/visitors/v-erased", headers=ADMIN)
+        assert response.status_code == 200, response.text
+        assert _files_holding(tmp_path, PHRASE, "v-erased", "s-erased-1") == []
+        assert _files_holding(tmp_path, "can i pay by bank transfer") != []  # others are kept
+
+
+def _files_holding(folder: Path, *needles: str) -> list[str]:
+    """`file: needle` for every file under the folder whose bytes hold one of the needles."""
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        content = path.read_bytes().lower()
+        found += [f"{path.name}: {n}" for n in needles if n.lower().encode() in content]
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from server.tables import events
 from tests.fakes import FakeEmbedder
 
 Client = TestClient[Any]
+DAY = 86_400_000
+NOW = int(time.time() * 1000)
 
 
 @pytest.fixture
@@ -42,7 +45,7 @@ def event(number: int = 0, **fields: Any) -> dict[str, Any]:
         "session_id": "session-1",
         "visitor_id": "visitor-1",
         "page_url": "https://app.example.com/settings/billing",
-        "ts": 1_763_900_000_000 + number,
+        "ts": NOW - DAY + number,
         "helpful": True,
         **fields,
     }
@@ -95,6 +98,8 @@ def test_a_batch_sent_again_is_counted_once(client: Client) -> None:
         ({"page_url": "http://[::1/settings"}, "events[1].page_url"),
         ({"page_url": "/settings\u0000"}, "events[1].page_url"),
         ({"route": "/settings/:id\u0000"}, "events[1].route"),
+        ({"route": "/a`<img src=x>` **b**"}, "events[1].route"),
+        ({"route": "settings/billing"}, "events[1].route"),
         ({"ts": -1}, "events[1].ts"),
         ({"unexpected": "field"}, "events[1]"),
     ],
@@ -139,3 +144,22 @@ def test_every_widget_event_type_has_a_schema(client: Client) -> None:
     }
     schema = client.get("/schema/openapi.json").json()
     assert "/api/v1/events" in schema["paths"]
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [2**53, int(time.time() * 1000) + 2 * DAY, int(time.time() * 1000) - 732 * DAY],
+    ids=["2^53", "two days ahead", "732 days old"],
+)
+def test_an_event_dated_far_from_the_server_clock_is_refused_naming_its_ts(
+    client: Client, ts: int
+) -> None:
+    response = send(client, event(0), event(1, ts=ts))
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"].startswith("events[1].ts")
+    assert store(client).count() == 0
+
+
+def test_an_event_a_little_ahead_of_the_server_clock_is_stored(client: Client) -> None:
+    """A client clock a few hours fast is normal; its events count."""
+    assert send(client, event(0, ts=int(time.time() * 1000) + 6 * 3_600_000)).status_code == 200

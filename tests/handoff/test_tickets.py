@@ -20,12 +20,13 @@ from server.handoff.outbox import OutboxWorker
 from server.platform.delivery import signature
 from server.services import services_of
 from server.settings import Settings
-from server.tables import events, outbox, tickets
+from server.tables import deflections, events, outbox, tickets
 from tests.fakes import FakeEmbedder
 from tests.receivers import HttpReceiver, http_receiver, smtp_receiver
 
 Client = TestClient[Any]
 SECRET = "site-secret"
+NOW = int(time.time() * 1000)
 
 
 def event(number: int, kind: str, session: str = "session-1", **fields: Any) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def event(number: int, kind: str, session: str = "session-1", **fields: Any) -> 
         "session_id": session,
         "visitor_id": "visitor-1",
         "page_url": f"https://app.example.com/settings/billing/{number}",
-        "ts": 1_763_900_000_000 + number * 1000,
+        "ts": NOW - 3_600_000 + number * 1000,
         **fields,
     }
 
@@ -325,3 +326,90 @@ def test_ticket_json_is_stored_verbatim(client: Client) -> None:
     (stored,) = rows(client, tickets)
     assert stored.message == '<img src=x onerror="alert(1)">'
     assert json.dumps(stored.context)  # plain JSON, no markup added
+
+
+def test_a_message_with_line_breaks_is_emailed_with_a_one_line_subject(
+    tmp_path: Path, database_url: str
+) -> None:
+    message = "Hi,\r\nmy card\nwas declined twice.\n\nDana"
+    with smtp_receiver() as (smtp_url, inbox):
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url=database_url,
+            smtp_url=smtp_url,
+            email_to="support@example.com",
+        )
+        with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
+            outbox_worker = services_of(client.app).outbox
+            outbox_worker.stop()
+            client.post("/api/v1/tickets", json=ticket(user=None, message=message))
+            assert outbox_worker.run_once() == 1
+            assert outbox_worker.depth() == 0
+        (email,) = inbox
+        assert email["Subject"] == "[high] billing: Hi, my card was declined twice. Dana"
+        text = email.get_payload(decode=True).decode()
+        assert "my card\nwas declined twice.\n\nDana" in text.replace("\r\n", "\n")
+
+
+def test_a_ticket_stores_its_free_text_redacted_and_its_contact_as_given(
+    client: Client, receiver: HttpReceiver
+) -> None:
+    created = client.post(
+        "/api/v1/tickets",
+        json=ticket(
+            message="Card 4242 4242 4242 4242 was declined, call me on +1 (555) 123-4567",
+            page_url="https://app.example.com/billing?email=dana%40example.com",
+            page={
+                "url": "https://app.example.com/billing?email=dana%40example.com",
+                "route": "/billing",
+                "title": "Billing of dana@example.com",
+                "context": {"account": "DE89 3704 0044 0532 0130 00", "seats": 3},
+            },
+            user={"id": "user-42", "email": "dana@example.com", "name": "Dana",
+                  "traits": {"phone": "030 1234567", "plan": "pro"}},
+            transcript=[{"role": "user", "text": "my email is dana@example.com"}],
+        ),
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    (stored,) = rows(client, tickets)
+    assert stored.message == "Card [card] was declined, call me on [phone]"
+    assert stored.page_url == "https://app.example.com/billing?email=[email]"
+    assert stored.context["transcript"] == [
+        {"role": "user", "text": "my email is [email]", "article_id": None}
+    ]
+    assert stored.context["page"]["url"] == stored.page_url
+    assert stored.context["page"]["title"] == "Billing of [email]"
+    assert stored.context["page"]["context"] == {"account": "[account]", "seats": 3}
+    assert stored.context["user"]["traits"] == {"phone": "[phone]", "plan": "pro"}
+    # the ticket's own contact fields stay as the user gave them: support answers there
+    assert (stored.email, stored.name) == ("dana@example.com", "Dana")
+    assert (stored.context["user"]["email"], stored.context["user"]["name"]) == (
+        "dana@example.com",
+        "Dana",
+    )
+    services_of(client.app).outbox.run_once()
+    delivered = next(r for r in receiver.requests if r.path == "/hooks/frontdesk")
+    assert "4242" not in delivered.body.decode() and "555" not in delivered.body.decode()
+
+
+def test_tickets_whose_long_ids_share_a_prefix_each_get_their_ticket_created_event(
+    client: Client,
+) -> None:
+    ids = ["t" * 63 + "1", "t" * 63 + "2"]  # 64 characters, the longest a ticket id may be
+    for number, ticket_id in enumerate(ids):
+        created = client.post(
+            "/api/v1/tickets",
+            json=ticket(id=ticket_id, session_id=f"session-long-{number}", user=None),
+        )
+        assert created.status_code == 201, created.text
+    assert sorted(r.id for r in rows(client, tickets)) == ids
+    logged = [r.data["ticket_id"] for r in rows(client, events) if r.type == "ticket_created"]
+    assert sorted(logged) == ids
+    statistics = services_of(client.app).statistics
+    statistics.deflection_log.run_once("test")
+    with services_of(client.app).engine.connect() as db:
+        log = db.execute(select(deflections)).all()
+    assert sorted(r.session_id for r in log if r.outcome == "ticket") == [
+        "session-long-0",
+        "session-long-1",
+    ]

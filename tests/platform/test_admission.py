@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def batch(number: int, site: str = "acme") -> dict[str, Any]:
                 "session_id": "session-1",
                 "visitor_id": "visitor-1",
                 "page_url": "/settings",
-                "ts": 1_700_000_000_000,
+                "ts": int(time.time() * 1000),
             }
         ],
     }
@@ -157,3 +158,28 @@ def test_json_logs_carry_the_request_id(
     assert access and access[-1]["request_id"] == "trace-me-0001"
     assert access[-1]["path"] == "/api/v1/ask" and access[-1]["status"] == 200
     assert {"time", "level", "message", "duration_ms"} <= set(access[-1])
+
+
+def test_a_site_and_an_address_are_limited_by_default(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, rate_limits_per_visitor={})
+    assert settings.rate_limits_per_site and settings.rate_limits_per_address
+
+    def tickets(client: Client, count: int, site: str) -> list[int]:
+        return [
+            client.post(
+                "/api/v1/tickets",
+                json={"site": site, "email": "dana@example.com", "message": "Help",
+                      "session_id": f"s-{site}-{n}", "visitor_id": f"v-{site}-{n}"},
+            ).status_code
+            for n in range(count)
+        ]  # fmt: skip
+
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
+        by_address = tickets(client, 21, "acme")  # a new visitor id each time
+        assert by_address == [201] * 20 + [429]
+    one_site = Settings(data_dir=tmp_path / "site", rate_limits_per_visitor={},
+                        rate_limits_per_address={})  # fmt: skip
+    with TestClient(create_app(one_site, embedder=FakeEmbedder())) as client:
+        by_site = tickets(client, 301, "busy")
+        assert by_site == [201] * 300 + [429]
+        assert tickets(client, 1, "quiet") == [201]

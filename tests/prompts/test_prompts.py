@@ -163,8 +163,46 @@ def test_a_broken_edit_leaves_the_last_good_set_serving(tmp_path: Path) -> None:
     path.write_text(GOOD.replace("priority: 9", "priority: 1"))
     current = live.current()
     assert live.error is None and current.prompts[1].priority == 1
+    path.write_text("prompts: []\n")  # how to serve none
+    assert live.current().prompts == () and live.error is None
+
+
+@pytest.mark.parametrize("breakage", ["a directory", "an empty file", "no file"])
+def test_a_directory_an_empty_file_or_no_file_keeps_the_last_good_set_and_healthz_says_why(
+    client: TestClient[Any], tmp_path: Path, breakage: str
+) -> None:
+    path = tmp_path / "prompts.yaml"
+    page = {"url": "https://app.example.com/settings/billing", "locale": "en"}
+    assert client.get("/api/v1/prompts", params=page).json()["prompts"][0]["id"] == "billing-idle"
     path.unlink()
-    assert live.current().prompts == ()
+    if breakage == "a directory":
+        path.mkdir()
+    elif breakage == "an empty file":
+        path.write_text("")
+    response = client.get("/api/v1/prompts", params=page)
+    assert response.status_code == 200, response.text
+    assert response.json()["prompts"][0]["id"] == "billing-idle"  # the last good set
+    health = client.get("/healthz")
+    assert health.status_code == 200, health.text
+    prompts = health.json()["prompts"]
+    assert prompts["prompts"] == 4
+    assert prompts["error"] and str(path) in prompts["error"]
+    if path.is_dir():
+        path.rmdir()
+    path.write_text(GOOD)
+    assert client.get("/healthz").json()["prompts"]["error"] is None  # mended
+
+
+def test_a_directory_at_the_prompts_path_at_start_serves_none_and_says_why(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "prompts.yaml").mkdir()
+    settings = Settings(data_dir=tmp_path / "data", prompts_file=tmp_path / "prompts.yaml")
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
+        response = client.get("/api/v1/prompts", params={"url": "/settings/billing"})
+        assert response.status_code == 200 and response.json()["prompts"] == []
+        health = client.get("/healthz")
+        assert health.status_code == 200 and "directory" in health.json()["prompts"]["error"]
 
 
 @pytest.fixture
