@@ -71,11 +71,14 @@ class LiveIndex:
             token = self._versions.change_token()
             if token == self._token and not force:
                 return False
-            self._token = token
             pointer = self._versions.read_pointer()
             if pointer.current is None or pointer.current == self._version:
+                self._token = token
                 return False
+            # an open that fails (a read-only or full data dir) leaves the token, so the next
+            # refresh tries again instead of taking the pointer as seen
             client, collection = self._versions.open(pointer.current, self._model_id)
+            self._token = token
             to_release = self._retired_client
             if self._client is not client:
                 self._retired_client = self._client

@@ -11,10 +11,10 @@ export const setPage = (p) => {
   const c = {}
   const u = new URL(p.url || href(), href())
   for (const [k, v] of Object.entries(p.context || {}).slice(0, 20))
-    if (/^[\w.-]{1,64}$/.test(k) && (typeof v == 'boolean' || Number.isFinite(v) || typeof v == 'string')) c[k] = v.slice ? v.slice(0, 200) : v
+    if (/^[\w.-]{1,64}$/.test(k) && (v === !!v || Number.isFinite(v) || v === '' + v)) c[k] = v.slice ? v.slice(0, 200) : v
   ctx = {
     url: /^https?:$/.test(u.protocol) ? u.href.slice(0, 2048) : null,
-    route: /^\/\S{0,511}$/.test(p.route) ? p.route : null,
+    route: /^\/[^\s<>"`\\|^]*$/.test(p.route) ? p.route : null,
     title: p.title ? String(p.title).slice(0, 300) : null,
     context: c,
   }
