@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 
-from server.ask.answerer import Answerer, IndexNotReadyError
+from server.ask.answerer import Answerer
 from server.handoff.schema import TicketCreated, TicketRequest
 from server.handoff.store import TicketStore
 from server.platform.admission import Admission
@@ -21,10 +21,11 @@ from server.platform.problems import problem_responses
 from server.platform.validation import check_page_url, decode_strictly, invalid
 
 
-def _article_tags(answerer: NamedDependency[Answerer]) -> Mapping[str, Sequence[str]]:
+def _article_tags(answerer: Answerer) -> Mapping[str, Sequence[str]]:
+    """The tags of the articles, for the ticket's category; a ticket never waits on the index."""
     try:
         snapshot, _ = answerer.current()
-    except IndexNotReadyError:
+    except Exception:  # no index yet, or one that cannot be opened now (a read-only data dir)
         return {}  # categories then come from keywords alone
     return {article_id: info.tags for article_id, info in snapshot.articles.items()}
 
