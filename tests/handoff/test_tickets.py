@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -258,15 +259,22 @@ def test_helpdesk_gets_zendesks_ticket_shape(client: Client, receiver: HttpRecei
     assert "frontdesk" in body["tags"]
 
 
+@contextmanager
+def emailing_client(tmp_path: Path, database_url: str, smtp_url: str) -> Iterator[Client]:
+    """The app emailing tickets to the support inbox through `smtp_url`."""
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        smtp_url=smtp_url,
+        email_to="support@example.com",
+    )
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
+        yield client
+
+
 def test_email_goes_to_a_real_smtp_server(tmp_path: Path, database_url: str) -> None:
     with smtp_receiver() as (smtp_url, inbox):
-        settings = Settings(
-            data_dir=tmp_path,
-            database_url=database_url,
-            smtp_url=smtp_url,
-            email_to="support@example.com",
-        )
-        with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
+        with emailing_client(tmp_path, database_url, smtp_url) as client:
             services_of(client.app).outbox.stop()
             history(client)
             client.post("/api/v1/tickets", json=ticket(user=None))
@@ -333,13 +341,7 @@ def test_a_message_with_line_breaks_is_emailed_with_a_one_line_subject(
 ) -> None:
     message = "Hi,\r\nmy card\nwas declined twice.\n\nDana"
     with smtp_receiver() as (smtp_url, inbox):
-        settings = Settings(
-            data_dir=tmp_path,
-            database_url=database_url,
-            smtp_url=smtp_url,
-            email_to="support@example.com",
-        )
-        with TestClient(create_app(settings, embedder=FakeEmbedder())) as client:
+        with emailing_client(tmp_path, database_url, smtp_url) as client:
             outbox_worker = services_of(client.app).outbox
             outbox_worker.stop()
             client.post("/api/v1/tickets", json=ticket(user=None, message=message))
