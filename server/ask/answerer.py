@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import anyio
@@ -30,7 +30,7 @@ from server.ask.decision import Decider, Decision
 from server.ask.knowledge import KnowledgeSnapshot
 from server.ask.lexical import tokenize
 from server.ask.query_encoder import QueryEncoder, Vector
-from server.ask.retrieval import Query, Retrieval, Retriever
+from server.ask.retrieval import Context, Query, Retrieval, Retriever
 from server.ask.schemas import Answer, AskResponse, SearchHit, Source
 from server.platform.logs import current_request_id
 
@@ -123,11 +123,15 @@ class Answerer:
         *,
         exclude_questions: bool = False,
         snapshot: KnowledgeSnapshot | None = None,
+        context: Context | None = None,
     ) -> Outcome:
-        """The reply to a question; from ``snapshot`` if given, else the current one."""
+        """The reply to a question; from ``snapshot`` if given, else the current one.
+        ``context``: a follow-up joined with the user's earlier questions."""
         if snapshot is None:
             snapshot, _ = self.current()
-        query = Query(question, vector, page_url, locale, sections_only=exclude_questions)
+        query = Query(
+            question, vector, page_url, locale, sections_only=exclude_questions, context=context
+        )
         retrieval = self.retriever.retrieve(snapshot, query, limit=MAX_SOURCES * 2)
         off_topic = float((self.off_topic_vectors() @ np.asarray(vector, np.float32)).max())
         decision = self.decider.decide(retrieval, self.calibration_of(snapshot), off_topic)
@@ -184,6 +188,13 @@ class Answerer:
             ranked.append((score, info.title, info))
         ranked.sort(key=lambda item: (-item[0], item[1]))
         return [SearchHit(i.id, i.title, i.url) for _, _, i in ranked[:MAX_SEARCH_RESULTS]]
+
+
+def conversation_text(question: str, earlier: Sequence[str]) -> str | None:
+    """A follow-up joined with the user's earlier questions (the question first, so it is
+    what the model keeps if the text runs over its length); None for a first question."""
+    earlier = [text.strip() for text in earlier if text.strip()]
+    return " ".join([question, *earlier]) if earlier else None
 
 
 def split_sentences(text: str) -> list[str]:

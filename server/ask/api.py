@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -10,7 +11,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from server.ask.answerer import Answerer, IndexNotReadyError
+from server.ask.answerer import Answerer, IndexNotReadyError, conversation_text
+from server.ask.retrieval import Context
 from server.ask.schemas import (
     ArticleSection,
     ArticleView,
@@ -46,16 +48,23 @@ class AskController(Controller):
             check_page_url(data.page.url, "page.url")
         await admission.admit_request(request, "ask", data.site, data.visitor_id)
         vector = await answerer.encoder.encode(question)
+        conversation = conversation_text(question, data.history)
+        context = (
+            Context(conversation, await answerer.encoder.encode(conversation))
+            if conversation
+            else None
+        )
         question_args = (question, vector, data.page_for_matching(), data.locale)
         try:
             snapshot = answerer.snapshot_at_hand()
             if snapshot is not None:
                 # scoring takes about a millisecond, and a hop to a thread and back
                 # nearly as much again under load (bench/ask_bench.py)
-                outcome = answerer.answer(*question_args, snapshot=snapshot)
+                outcome = answerer.answer(*question_args, snapshot=snapshot, context=context)
             else:  # a new index version to open: that waits on disk or a server
                 outcome = await anyio.to_thread.run_sync(
-                    answerer.answer, *question_args, limiter=answerer.switch_limiter()
+                    partial(answerer.answer, *question_args, context=context),
+                    limiter=answerer.switch_limiter(),
                 )
         except IndexNotReadyError as exc:
             raise ServiceUnavailableException(detail=str(exc)) from None

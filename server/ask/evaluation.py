@@ -2,7 +2,10 @@
 section, beside a plain reference method, for one question set.
 
 A questions file is JSON lines: ``{"qid", "question", "relevant": [article ids],
-"answerable": bool, "page_url"?: str, "locale"?: str, "section"?: anchor}``. Every
+"answerable": bool, "page_url"?: str, "locale"?: str, "section"?: anchor, "history"?:
+[earlier turns]}``. A follow-up's ``history`` holds the conversation so far, as strings
+(the user's earlier questions) or ``{"role", "text"}`` objects, of which the ``user``
+ones are read, as the widget sends them; the reference reads the question alone. Every
 question goes through the same :class:`~server.ask.answerer.Answerer` the server uses.
 Ranking metrics are over the answerable questions; the decision metrics say how often
 an ``answered`` reply is right, how many answerable questions are answered right, and
@@ -27,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from server.ask.answerer import Answerer
+from server.ask.answerer import Answerer, conversation_text
 from server.ask.calibration import off_topic_questions
-from server.ask.retrieval import Retrieval
+from server.ask.retrieval import Context, Retrieval
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 SELF_TEST_TOP = 3
@@ -50,6 +53,7 @@ class EvalQuestion:
     page_url: str | None = None
     locale: str | None = None
     section: str | None = None  # the anchor of the section that answers ("" the intro)
+    history: tuple[str, ...] = ()  # the user's earlier questions, oldest first
 
 
 @dataclass
@@ -102,11 +106,27 @@ def read_questions(path: Path) -> list[EvalQuestion]:
                     page_url=data.get("page_url"),
                     locale=data.get("locale"),
                     section=data.get("section"),
+                    history=_user_turns(data.get("history", [])),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise QuestionsFileError(f"{path}:{number}: {exc}") from None
     return questions
+
+
+def _user_turns(history: Any) -> tuple[str, ...]:
+    if not isinstance(history, list):
+        raise TypeError("`history` must be a list")
+    turns = []
+    for turn in history:
+        if isinstance(turn, str):
+            turns.append(turn)
+        elif isinstance(turn, dict) and isinstance(turn.get("text"), str):
+            if turn.get("role", "user") == "user":
+                turns.append(turn["text"])
+        else:
+            raise TypeError("a `history` turn must be a string or {role, text}")
+    return tuple(turns)
 
 
 def reference_ranking(retrieval: Retrieval, article_ids: Sequence[str]) -> tuple[list[str], float]:
@@ -129,9 +149,15 @@ def reference_ranking(retrieval: Retrieval, article_ids: Sequence[str]) -> tuple
 def judge(answerer: Answerer, questions: list[EvalQuestion]) -> list[Judged]:
     snapshot, _ = answerer.current()
     vectors = answerer.encoder.encode_now([q.question for q in questions])
+    texts = [conversation_text(q.question, q.history) for q in questions]
+    followups = [text for text in texts if text]
+    followup_vectors = iter(answerer.encoder.encode_now(followups) if followups else [])
     judged = []
-    for question, vector in zip(questions, vectors, strict=True):
-        outcome = answerer.answer(question.question, vector, question.page_url, question.locale)
+    for question, vector, text in zip(questions, vectors, texts, strict=True):
+        context = Context(text, next(followup_vectors)) if text else None
+        outcome = answerer.answer(
+            question.question, vector, question.page_url, question.locale, context=context
+        )
         hits = outcome.retrieval.hits
         reference, reference_confidence = reference_ranking(outcome.retrieval, snapshot.article_ids)
         judged.append(

@@ -19,6 +19,11 @@ only chunks in the question's locale and the default locale take part, the
 question's own first. The passage quoted from an article is its section that scores
 best on the words, the meaning and the section's own heading.
 
+A follow-up ("so am I eligible?") says little on its own. When the user asked earlier
+questions in the conversation, the articles are also scored on the follow-up joined
+with them, and the two fused scores are averaged: the conversation carries the topic,
+and the follow-up's own score keeps a change of topic from being drowned by it.
+
 Every article's signals (and the share of the question's words it covers) and the
 best article's lead over the second go along with the ranking for the decision.
 """
@@ -49,6 +54,16 @@ class Query:
     locale: str | None = None
     sections_only: bool = False  # leave the articles' sample questions out (self-tests)
     exclude: frozenset[int] = frozenset()  # articles left out (self-tests: "not covered")
+    context: Context | None = None  # a follow-up's conversation so far
+
+
+@dataclass(frozen=True)
+class Context:
+    """A follow-up question with the user's earlier questions in the conversation, as one
+    text and its embedding."""
+
+    text: str
+    vector: Sequence[float]
 
 
 @dataclass
@@ -92,6 +107,41 @@ def _z(values: Array, valid: npt.NDArray[np.bool_]) -> Array:
     return result
 
 
+def _fused(z: dict[str, Array]) -> Array:
+    scores = np.zeros(len(z["dense"]))
+    for name, weight in WEIGHTS.items():
+        scores += weight * z[name]
+    return scores
+
+
+def _chunk_values(
+    snapshot: KnowledgeSnapshot,
+    vector: npt.NDArray[np.float32],
+    terms: Sequence[str],
+    content: Sequence[str],
+) -> dict[str, Array]:
+    return {
+        "lexical": snapshot.lexical.scores(terms),
+        "dense": (snapshot.vectors @ vector).astype(np.float64),
+        "coverage": snapshot.lexical.coverage(content),
+    }
+
+
+def _article_values(
+    snapshot: KnowledgeSnapshot,
+    chunk_values: dict[str, Array],
+    allowed: npt.NDArray[np.bool_],
+    vector: npt.NDArray[np.float32],
+    locales: list[str],
+) -> dict[str, Array]:
+    values = {
+        name: _per_article_max(snapshot, np.where(allowed, chunk, -np.inf))
+        for name, chunk in chunk_values.items()
+    }
+    values["heading"] = snapshot.heading_similarity(vector, locales)
+    return values
+
+
 def _per_article_max(snapshot: KnowledgeSnapshot, values: Array) -> Array:
     if not len(values):
         return values
@@ -118,24 +168,25 @@ class Retriever:
         if not allowed.any():
             return Retrieval(hits=[], content_terms=content)
         vector = np.asarray(query.vector, dtype=np.float32)
-        dense: Array = (snapshot.vectors @ vector).astype(np.float64)
-        chunk_values: dict[str, Array] = {
-            "lexical": snapshot.lexical.scores(terms),
-            "dense": dense,
-            "coverage": snapshot.lexical.coverage(content),
-        }
-        article_values = {
-            name: _per_article_max(snapshot, np.where(allowed, values, -np.inf))
-            for name, values in chunk_values.items()
-        }
-        article_values["heading"] = snapshot.heading_similarity(vector, locales)
+        chunk_values = _chunk_values(snapshot, vector, terms, content)
+        article_values = _article_values(snapshot, chunk_values, allowed, vector, locales)
         valid = np.isfinite(article_values["dense"])
         if query.exclude:
             valid[list(query.exclude)] = False
         z = {name: _z(values, valid) for name, values in article_values.items()}
-        scores = np.zeros(len(valid))
-        for name, weight in WEIGHTS.items():
-            scores += weight * z[name]
+        scores = _fused(z)
+        if query.context is not None:  # a follow-up: read with the conversation so far
+            context_vector = np.asarray(query.context.vector, dtype=np.float32)
+            context_content, context_terms = question_terms(query.context.text)
+            context_values = _article_values(
+                snapshot,
+                _chunk_values(snapshot, context_vector, context_terms, context_content),
+                allowed,
+                context_vector,
+                locales,
+            )
+            context_z = {name: _z(values, valid) for name, values in context_values.items()}
+            scores = (scores + _fused(context_z)) / 2
         wanted = query.locale or self.default_locale
         if wanted != self.default_locale:
             scores += LOCALE_PREFERENCE * (snapshot.article_locale == wanted)

@@ -13,6 +13,14 @@ Question = Annotated[
     str, msgspec.Meta(min_length=1, max_length=1000, description="What the user asked.")
 ]
 Status = Literal["answered", "suggested", "no_answer"]
+History = Annotated[
+    list[Question],
+    msgspec.Meta(
+        max_length=10,
+        description="The user's earlier questions in this conversation, oldest first: a "
+        "follow-up is read with them.",
+    ),
+]
 
 
 class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -23,6 +31,7 @@ class AskRequest(msgspec.Struct, forbid_unknown_fields=True):
     session_id: Id | None = None
     visitor_id: Id | None = None
     page: PageContext | None = None
+    history: History = msgspec.field(default_factory=list)
 
     def page_for_matching(self) -> str | None:
         """Articles' `pages` patterns match the host's route template when it sent one."""

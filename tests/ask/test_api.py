@@ -93,6 +93,8 @@ def test_german_question_gets_the_german_article(client: Client) -> None:
         ({"question": "hi", "locale": "english!"}, "locale"),
         ({"question": "hi", "session_id": "has spaces"}, "session_id"),
         ({"question": "hi", "colour": "red"}, "colour"),
+        ({"question": "hi", "history": "how do I pay"}, "history"),
+        ({"question": "hi", "history": ["earlier"] * 11}, "history"),
     ],
 )
 def test_bad_input_is_a_400_problem_naming_the_field(
@@ -183,6 +185,28 @@ def test_the_cited_passage_is_the_section_that_answers(
     body = ask(client, question, visitor_id="sections")
     assert body["sources"][0]["article_id"] == "billing-update-payment-card"
     assert body["sources"][0]["url"] == f"/help/billing/update-payment-card#{anchor}"
+
+
+def test_a_follow_up_is_read_with_the_users_earlier_questions(client: Client) -> None:
+    follow_up = "how long until the money arrives?"
+    alone = ask(client, follow_up, visitor_id="follow-up")
+    with_history = ask(
+        client, follow_up, history=["can my clients pay invoices by card"], visitor_id="follow-up"
+    )
+    assert alone["status"] != "answered"
+    assert alone["sources"][0]["article_id"] != "billing-accept-stripe-payments"
+    assert with_history["sources"][0]["article_id"] == "billing-accept-stripe-payments"
+
+
+def test_a_change_of_topic_is_not_drowned_by_the_earlier_questions(client: Client) -> None:
+    body = ask(client, "how do I import from trello", history=["how do I reset my password"])
+    assert body["sources"][0]["article_id"] == "data-import-from-trello"
+
+
+def test_chit_chat_after_an_answer_still_gets_no_passage(client: Client) -> None:
+    history = ["how do I set up single sign-on with okta"]
+    for text in ("thanks, that's all", "ok", "can I talk to a person"):
+        assert ask(client, text, history=history, visitor_id="follow-up")["status"] == "no_answer"
 
 
 PLAIN_QUESTIONS = {

@@ -73,6 +73,32 @@ def test_bad_questions_line_names_file_and_line(tmp_path: Path) -> None:
         read_questions(path)
 
 
+def test_a_follow_up_keeps_the_users_earlier_turns_from_its_history(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    history = [
+        {"role": "user", "text": "can my clients pay by card"},
+        {"role": "agent", "text": "Yes: connect Stripe first."},
+        "and what does it cost",
+    ]
+    lines = [
+        {"qid": "1", "question": "how long until I get paid", "relevant": ["a"]},
+        {
+            "qid": "2",
+            "question": "how long until I get paid",
+            "relevant": ["a"],
+            "history": history,
+        },
+        {"qid": "3", "question": "?", "relevant": ["a"], "history": "not a list"},
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines[:2]), encoding="utf-8")
+    first, follow_up = read_questions(path)
+    assert first.history == ()
+    assert follow_up.history == ("can my clients pay by card", "and what does it cost")
+    path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    with pytest.raises(QuestionsFileError, match=rf"{path}:3: `history` must be a list"):
+        read_questions(path)
+
+
 def test_eval_command_reports_and_fails_when_an_article_loses_its_question(
     small_kb: Path, tmp_path: Path
 ) -> None:
