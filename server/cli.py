@@ -356,6 +356,7 @@ def serve(
     from server.platform.logs import configure_logging
 
     settings = _settings(host=host, port=port, workers=workers)
+    _check_routes(settings)
     configure_logging(settings.log_level, settings.log_format)
     if settings.workers > 1:
         _share_metrics_between_workers(settings.data_dir)
@@ -371,6 +372,19 @@ def serve(
         proxy_headers=False,  # only FRONTDESK_TRUSTED_PROXIES decides (server.platform.admission)
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
+
+
+def _check_routes(settings: Settings) -> None:
+    """Stop before serving when the routes file has errors, naming each line."""
+    from server.handoff.destinations import destinations
+    from server.handoff.routing import RoutesError, read_routing
+
+    explicit = "routes_file" in settings.model_fields_set
+    try:
+        read_routing(settings.routes_file, tuple(destinations(settings)), explicit)
+    except RoutesError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_INDEX_ERROR) from None
 
 
 def _share_metrics_between_workers(data_dir: Path) -> None:

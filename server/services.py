@@ -25,6 +25,7 @@ from server.events.redaction import Redactor
 from server.events.store import EventStore
 from server.handoff.destinations import destinations
 from server.handoff.outbox import OutboxWorker
+from server.handoff.routing import read_routing
 from server.handoff.rules import TicketRules
 from server.handoff.store import TicketStore
 from server.host.widget_asset import WIDGET_FILE, WidgetAsset
@@ -78,6 +79,9 @@ def build_services(
     locks = job_locks(settings.redis_url)
     prompts = LivePrompts(settings.prompts_file)
     redactor = Redactor.build(settings.redact, settings.redact_extra)
+    routing = read_routing(
+        settings.routes_file, tuple(targets), "routes_file" in settings.model_fields_set
+    )
     rules = TicketRules(
         settings.ticket_categories, settings.ticket_priorities, settings.site_secrets
     )
@@ -86,7 +90,7 @@ def build_services(
         engine=engine,
         answerer=answerer,
         event_store=EventStore(engine, redactor),
-        ticket_store=TicketStore(engine, rules, tuple(targets), redactor),
+        ticket_store=TicketStore(engine, rules, routing, redactor),
         outbox=OutboxWorker(engine, targets, locks=locks),
         statistics=build_statistics_job(settings, engine, answerer.encoder.encode_now, locks),
         users=UserStore(engine),

@@ -35,7 +35,8 @@ def ticket_document(ticket: Mapping[str, Any]) -> dict[str, Any]:
         "session_id": ticket["session_id"],
         "visitor_id": ticket["visitor_id"],
         "user": ticket["context"].get("user"),
-        "context": {k: v for k, v in ticket["context"].items() if k != "user"},
+        "route": ticket["context"].get("route"),
+        "context": {k: v for k, v in ticket["context"].items() if k not in ("user", "route")},
     }
 
 
@@ -74,6 +75,11 @@ class Email:
                 "Feedback: "
                 + ", ".join("yes" if f["helpful"] else "no" for f in context["feedback"])
             ]
+        route = context.get("route") or {}
+        if route.get("rule"):
+            fields = [f"{k} {route[k]}" for k in ("group", "assignee") if route.get(k)]
+            fields += ["tags " + ", ".join(route["tags"])] if route.get("tags") else []
+            lines += [f"Route: {route['rule']}" + (f" ({'; '.join(fields)})" if fields else "")]
         if context["user"]:
             state = "verified" if context["user"]["verified"] else "NOT verified"
             lines += [f"User: {context['user']['id']} ({state})"]
@@ -91,6 +97,23 @@ class Email:
 PRIORITY_TO_ZENDESK = {"critical": "urgent", "high": "high", "medium": "normal", "low": "low"}
 
 
+def zendesk_assignment(route: Mapping[str, Any]) -> dict[str, Any]:
+    """A route's group and assignee as Zendesk's fields: a numeric group is `group_id` (else
+    `group`, by name, for helpdesks that take one); an assignee is `assignee_id` when numeric,
+    else `assignee_email`."""
+    fields: dict[str, Any] = {}
+    group, assignee = route.get("group"), route.get("assignee")
+    if group:
+        fields["group_id" if group.isdigit() else "group"] = (
+            int(group) if group.isdigit() else group
+        )
+    if assignee:
+        fields["assignee_id" if assignee.isdigit() else "assignee_email"] = (
+            int(assignee) if assignee.isdigit() else assignee
+        )
+    return fields
+
+
 @dataclass(frozen=True)
 class Helpdesk:
     """Zendesk's ticket API: `POST /api/v2/tickets.json` (other helpdesks accept the shape too)."""
@@ -101,18 +124,19 @@ class Helpdesk:
 
     def deliver(self, ticket: Mapping[str, Any], key: str) -> None:
         document = ticket_document(ticket)
-        body = {
-            "ticket": {
-                "subject": one_line(ticket["message"])[:80],
-                "comment": {"body": ticket["message"]},
-                "requester": {"name": ticket["name"] or ticket["email"], "email": ticket["email"]},
-                "priority": PRIORITY_TO_ZENDESK[ticket["priority"]],
-                "tags": ["frontdesk", ticket["category"]],
-                "external_id": ticket["id"],
-                "custom_fields": [],
-                "metadata": {"frontdesk": document},
-            }
+        route = ticket["context"].get("route") or {}
+        fields: dict[str, Any] = {
+            "subject": one_line(ticket["message"])[:80],
+            "comment": {"body": ticket["message"]},
+            "requester": {"name": ticket["name"] or ticket["email"], "email": ticket["email"]},
+            "priority": PRIORITY_TO_ZENDESK[ticket["priority"]],
+            "tags": list(dict.fromkeys(["frontdesk", ticket["category"], *route.get("tags", ())])),
+            "external_id": ticket["id"],
+            "custom_fields": [],
+            "metadata": {"frontdesk": document},
         }
+        fields.update(zendesk_assignment(route))
+        body = {"ticket": fields}
         response = httpx.post(
             self.url.rstrip("/") + "/api/v2/tickets.json",
             json=body,
