@@ -376,12 +376,12 @@ def serve(
 
 def _check_routes(settings: Settings) -> None:
     """Stop before serving when the routes file has errors, naming each line."""
-    from server.handoff.destinations import destinations
+    from server.handoff.destinations import destination_names
     from server.handoff.routing import RoutesError, read_routing
 
     explicit = "routes_file" in settings.model_fields_set
     try:
-        read_routing(settings.routes_file, tuple(destinations(settings)), explicit)
+        read_routing(settings.routes_file, destination_names(settings), explicit)
     except RoutesError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_INDEX_ERROR) from None

@@ -30,6 +30,7 @@ from server.handoff.rules import TicketRules
 from server.handoff.store import TicketStore
 from server.host.widget_asset import WIDGET_FILE, WidgetAsset
 from server.insights.job import StatisticsJob, build_statistics_job
+from server.insights.topics import GapClusters
 from server.platform.admission import Admission
 from server.platform.database import create_database_engine
 from server.platform.locks import JobLocks, job_locks
@@ -75,7 +76,7 @@ def build_services(
 ) -> Services:
     answerer = build_answerer(settings, embedder)
     engine = create_database_engine(settings)
-    targets = destinations(settings)
+    targets = destinations(settings, engine, GapClusters(engine))
     locks = job_locks(settings.redis_url)
     prompts = LivePrompts(settings.prompts_file)
     redactor = Redactor.build(settings.redact, settings.redact_extra)

@@ -1,5 +1,6 @@
-"""Where a ticket goes: a signed webhook, an email to the support inbox, or a Zendesk-shaped
-helpdesk API; each delivery carries its idempotency key."""
+"""Where a ticket goes: a signed webhook, an email to the support inbox, a Zendesk-shaped
+helpdesk API, or an issue tracker (`server.handoff.tracker`); each delivery carries its
+idempotency key."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+from sqlalchemy import Engine
 
+from server.handoff.tracker import GapCluster, GitHubIssues
 from server.platform.delivery import one_line, post_signed, send_email
 from server.settings import Settings
 
@@ -146,12 +149,38 @@ class Helpdesk:
         response.raise_for_status()
 
 
-def destinations(settings: Settings) -> dict[str, Destination]:
+def destination_names(settings: Settings) -> tuple[str, ...]:
+    """The destinations the settings configure, by name."""
+    configured = {
+        "webhook": bool(settings.webhook_url),
+        "email": bool(settings.smtp_url and settings.email_to),
+        "helpdesk": bool(settings.helpdesk_url),
+        "tracker": bool(settings.tracker_repo),
+    }
+    return tuple(name for name, on in configured.items() if on)
+
+
+def destinations(
+    settings: Settings, engine: Engine, gap_cluster: GapCluster | None = None
+) -> dict[str, Destination]:
+    """Every configured destination; the tracker keeps its issues in `engine` and asks
+    `gap_cluster` which knowledge-base gap a session ended in."""
     chosen: dict[str, Destination] = {}
-    if settings.webhook_url:
+    names = destination_names(settings)
+    if "webhook" in names:
         chosen["webhook"] = Webhook(settings.webhook_url, settings.webhook_secret)
-    if settings.smtp_url and settings.email_to:
+    if "email" in names:
         chosen["email"] = Email(settings.smtp_url, settings.email_from, settings.email_to)
-    if settings.helpdesk_url:
+    if "helpdesk" in names:
         chosen["helpdesk"] = Helpdesk(settings.helpdesk_url, settings.helpdesk_token)
+    if "tracker" in names:
+        chosen["tracker"] = GitHubIssues(
+            settings.tracker_url,
+            settings.tracker_token,
+            settings.tracker_repo,
+            engine,
+            settings.tracker_window_days,
+            settings.tracker_issue_per,
+            gap_cluster,
+        )
     return chosen

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from server.events.redaction import Redactor
 from server.events.visitors import VisitorTrace
@@ -27,7 +27,7 @@ from server.handoff.routing import Routing
 from server.handoff.rules import TicketRules
 from server.handoff.schema import TicketCreated, TicketRequest, TicketUser
 from server.platform.database import upsert_insert
-from server.tables import events, outbox, tickets
+from server.tables import events, outbox, tickets, tracker_issues
 
 
 def session_context(engine: Engine, session_id: str) -> dict[str, Any]:
@@ -205,6 +205,13 @@ class TicketStore:
 
     @staticmethod
     def forget(db: Connection, visitor: VisitorTrace) -> int:
-        """Delete the visitor's tickets (their deliveries go with them); returns how many."""
+        """Delete the visitor's tickets (their deliveries go with them, and a tracker issue
+        they were to open waits for the topic's next ticket); returns how many."""
+        theirs = select(tickets.c.id).where(tickets.c.visitor_id == visitor.id)
+        db.execute(
+            update(tracker_issues)
+            .where(tracker_issues.c.opened_by.in_(theirs))
+            .values(opened_by=None)
+        )
         deleted = db.execute(delete(tickets).where(tickets.c.visitor_id == visitor.id))
         return int(deleted.rowcount)
