@@ -17,14 +17,14 @@ day the deflected session started.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, exists, select
 from sqlalchemy.orm import aliased
 
 from server.events.visitors import VisitorTrace
-from server.insights.topics import NONE, session_topics
+from server.insights.topics import NONE, Topics, session_topics
 from server.platform.database import writer_lock
 from server.platform.days import day_of
 from server.tables import deflection_reversals, deflections, events
@@ -34,7 +34,7 @@ BATCH = 500
 
 
 def reversal(
-    session: Any, tickets: Iterable[tuple[str, int]], topics: dict[str, Any], durable_ms: int
+    session: Any, tickets: Iterable[tuple[str, int]], topics: Mapping[str, Topics], durable_ms: int
 ) -> dict[str, Any] | None:
     """The reversal row of one deflected session (a deflections row), or None: the first
     ticket `(session id, ts)` within the durable days after it that shares its topic."""
