@@ -209,3 +209,14 @@ def test_serve_refuses_to_start_with_a_broken_routes_file(tmp_path: Path, small_
     assert f"{path}:3: routes[0] (x).to: 'tracker' is not a configured destination" in (
         result.stderr
     )
+
+
+def test_frontdesk_check_reports_the_routes_files_lines(tmp_path: Path, small_kb: Path) -> None:
+    path = tmp_path / "routes.yaml"
+    path.write_text("routes:\n  - name: x\n    priorities: [urgent]\n    to: [email]\n", "utf-8")
+    env = cli_env(tmp_path, small_kb, FRONTDESK_ROUTES_FILE=str(path))
+    result = subprocess.run(
+        frontdesk("check"), env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert f"{path}:3: routes[0].priorities[0]: Input should be" in result.stderr
