@@ -15,7 +15,7 @@ from ingest.articles import parse_knowledge_base
 from ingest.checks import check_knowledge_base, count_by_severity, has_errors
 from ingest.chunking import ChunkingOptions
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
-from ingest.errors import IndexStateError, KnowledgeBaseError
+from ingest.errors import Finding, IndexStateError, KnowledgeBaseError
 from ingest.job import IngestJob, IngestReport, Progress
 from ingest.versions import index_versions
 from ingest.watch import watch_knowledge_base
@@ -174,13 +174,15 @@ def check(
     strict: Annotated[bool, typer.Option(help="Fail on warnings too.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate the knowledge base and the prompts file without writing anything."""
+    """Validate the knowledge base, the prompts file and the routes file without writing
+    anything."""
     settings = _settings(kb_dir=kb)
     findings = check_knowledge_base(settings.kb_dir)
     prompts_file = prompts or settings.prompts_file
     if prompts is not None or prompts_file.exists():
         articles, _ = parse_knowledge_base(settings.kb_dir)
         findings = sorted(findings + check_prompts(prompts_file, (a.id for a in articles)))
+    findings = sorted(findings + _routes_findings(settings))
     failed = has_errors(findings) or (strict and bool(findings))
     counts = count_by_severity(findings)
     if as_json:
@@ -356,6 +358,7 @@ def serve(
     from server.platform.logs import configure_logging
 
     settings = _settings(host=host, port=port, workers=workers)
+    _check_routes(settings)
     configure_logging(settings.log_level, settings.log_format)
     if settings.workers > 1:
         _share_metrics_between_workers(settings.data_dir)
@@ -371,6 +374,28 @@ def serve(
         proxy_headers=False,  # only FRONTDESK_TRUSTED_PROXIES decides (server.platform.admission)
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
+
+
+def _routes_findings(settings: Settings) -> list[Finding]:
+    """The routes file's problems (none without a file, unless one was named)."""
+    from server.handoff.destinations import destination_names
+    from server.handoff.routing import RoutesError, read_routing
+
+    explicit = "routes_file" in settings.model_fields_set
+    try:
+        read_routing(settings.routes_file, destination_names(settings), explicit)
+    except RoutesError as exc:
+        return exc.findings
+    return []
+
+
+def _check_routes(settings: Settings) -> None:
+    """Stop before serving when the routes file has errors, naming each line."""
+    findings = _routes_findings(settings)
+    if findings:
+        lines = "\n".join(str(f) for f in findings)
+        typer.echo(f"error: {len(findings)} error(s) in the routes file:\n{lines}", err=True)
+        raise typer.Exit(EXIT_INDEX_ERROR)
 
 
 def _share_metrics_between_workers(data_dir: Path) -> None:

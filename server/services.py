@@ -25,10 +25,12 @@ from server.events.redaction import Redactor
 from server.events.store import EventStore
 from server.handoff.destinations import destinations
 from server.handoff.outbox import OutboxWorker
+from server.handoff.routing import read_routing
 from server.handoff.rules import TicketRules
 from server.handoff.store import TicketStore
 from server.host.widget_asset import WIDGET_FILE, WidgetAsset
 from server.insights.job import StatisticsJob, build_statistics_job
+from server.insights.topics import GapClusters
 from server.platform.admission import Admission
 from server.platform.database import create_database_engine
 from server.platform.locks import JobLocks, job_locks
@@ -74,10 +76,13 @@ def build_services(
 ) -> Services:
     answerer = build_answerer(settings, embedder)
     engine = create_database_engine(settings)
-    targets = destinations(settings)
+    targets = destinations(settings, engine, GapClusters(engine))
     locks = job_locks(settings.redis_url)
     prompts = LivePrompts(settings.prompts_file)
     redactor = Redactor.build(settings.redact, settings.redact_extra)
+    routing = read_routing(
+        settings.routes_file, tuple(targets), "routes_file" in settings.model_fields_set
+    )
     rules = TicketRules(
         settings.ticket_categories, settings.ticket_priorities, settings.site_secrets
     )
@@ -86,7 +91,7 @@ def build_services(
         engine=engine,
         answerer=answerer,
         event_store=EventStore(engine, redactor),
-        ticket_store=TicketStore(engine, rules, tuple(targets), redactor),
+        ticket_store=TicketStore(engine, rules, routing, redactor),
         outbox=OutboxWorker(engine, targets, locks=locks),
         statistics=build_statistics_job(settings, engine, answerer.encoder.encode_now, locks),
         users=UserStore(engine),

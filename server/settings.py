@@ -290,6 +290,54 @@ class Settings(BaseSettings):
         description="Bearer token for the helpdesk API.",
         json_schema_extra=_group("tickets"),
     )
+    routes_file: Path = Field(
+        Path("routes.yaml"),
+        description="Routing rules (YAML): by category, priority and page, which destinations "
+        "get a ticket, with the helpdesk group, assignee and tags of each route. Read at "
+        "start; a file with errors stops the server, naming each line. No file: every ticket "
+        "goes to every destination but the tracker.",
+        json_schema_extra=_group("tickets"),
+    )
+    tracker_repo: str = Field(
+        "",
+        description="Issue tracker repository `owner/name` that routes with `to: [tracker]` "
+        "file issues in (GitHub Issues' REST API; empty: off).",
+        json_schema_extra=_group("tickets"),
+    )
+    tracker_url: str = Field(
+        "https://api.github.com",
+        description="Base URL of the GitHub-compatible issues API (GitHub Enterprise: "
+        "`https://host/api/v3`).",
+        json_schema_extra=_group("tickets"),
+    )
+    tracker_token: str = Field(
+        "",
+        description="Token for the issue tracker (sent as `Authorization: Bearer`).",
+        json_schema_extra=_group("tickets"),
+    )
+    tracker_issue_per: Literal["category_page", "gap_cluster"] = Field(
+        "category_page",
+        description="What one tracker issue collects: the tickets of one category on one page "
+        "(`category_page`), or of one knowledge-base gap cluster (`gap_cluster`, falling back "
+        "to category and page for a session without gap questions). Repeats become comments.",
+        json_schema_extra=_group("tickets"),
+    )
+    tracker_window_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="A repeat within this many days (UTC day windows) becomes a comment on the "
+        "window's issue; the next window opens a new issue.",
+        json_schema_extra=_group("tickets"),
+    )
+    durable_days: int = Field(
+        7,
+        ge=1,
+        le=90,
+        description="A deflected session stops counting as durably deflected when its visitor "
+        "files a ticket on the same topic (gap cluster or cited article) within this many days.",
+        json_schema_extra=_group("tickets"),
+    )
     admin_token: str = Field(
         "",
         description="Bearer token for `/api/v1/admin/...` (empty: the admin API is closed).",
@@ -536,6 +584,24 @@ class Settings(BaseSettings):
         elif CONFIG_FILE_VARIABLE in os.environ:
             raise SettingsError(f"{CONFIG_FILE_VARIABLE}={config_file}: no such file")
         return tuple(sources)
+
+    @field_validator("tracker_repo")
+    @classmethod
+    def _tracker_repo_is_owner_name(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(
+            r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}", value
+        ):
+            raise ValueError("must be empty or look like owner/name")
+        return value
+
+    @field_validator("tracker_url")
+    @classmethod
+    def _tracker_url_is_http(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"https?://[^\s]+", value):
+            raise ValueError("must look like https://api.github.com")
+        return value.rstrip("/")
 
     @field_validator("redis_url")
     @classmethod

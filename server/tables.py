@@ -194,3 +194,36 @@ alerts = Table(
     Column("last_error", Text),
     UniqueConstraint("kind", "day", name="uq_alerts_kind_day"),
 )
+
+# -- the issue tracker: one issue per topic and window, repeats are comments ----------------
+
+tracker_issues = Table(
+    "tracker_issues",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repo", String(140), nullable=False),  # owner/name
+    Column("topic", Text, nullable=False),  # gap:<cluster id>, or page:<category>:<page>
+    Column("window_start", Integer, nullable=False),  # UTC day the window starts on
+    Column("number", Integer),  # the tracker's issue number; None until it is created
+    Column("url", Text),
+    # the ticket whose delivery creates the issue (None once delivered, or the ticket erased)
+    Column("opened_by", String(64), ForeignKey("tickets.id", ondelete="SET NULL")),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("repo", "topic", "window_start", name="uq_tracker_issues_topic_window"),
+)
+
+# -- durable deflection: deflected sessions a later ticket on the same topic undid ----------
+
+deflection_reversals = Table(
+    "deflection_reversals",
+    metadata,
+    Column("session_id", String(128), primary_key=True),  # the deflected session
+    Column("visitor_id", String(128), nullable=False),
+    Column("day", Integer, nullable=False),  # UTC day the deflected session started on
+    Column("ticket_session_id", String(128), nullable=False),
+    Column("ticket_ts", BigInteger, nullable=False),
+    Column("reason", String(16), nullable=False),  # gap (same cluster) or article (same cited)
+    Column("topic", Text, nullable=False),  # the cluster id or the article id
+    Index("ix_deflection_reversals_visitor", "visitor_id"),
+    Index("ix_deflection_reversals_day", "day"),
+)

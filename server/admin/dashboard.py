@@ -127,12 +127,14 @@ def _overview(views: NamedDependency[Views], scope: Scope) -> dict[str, Any]:
             p.deflected_confirmed + p.deflected_implied,
             p.sessions,
             _percent(p.deflection_rate),
+            _percent(p.durable_rate),
             _percent(p.resolution_rate),
         )
         for p in summary.weekly
     ]
     return {
         **view,
+        "durable_days": views.settings.durable_days,
         "charts": overview_charts(view),
         "daily_rows": daily_rows,
         "weekly_rows": weekly_rows,

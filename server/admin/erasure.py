@@ -1,10 +1,11 @@
 """Erasing a visitor: every concern that stores anything about visitors forgets them.
 
 In one transaction: their tickets (with deliveries), what the statistics derived from them
-(deflection log rows, prompt exposures, gap questions) and their events. Then the daily
-counts of the days they were active are computed again without them. The statistics job
-is held off meanwhile, so no pass writes back what it read before; a rebuild starts from
-the events, which are gone. On SQLite, no copy is left in the data dir's files either.
+(deflection log rows, prompt exposures, gap questions, reversed deflections) and their
+events. Then the daily counts of the days they were active are computed again without
+them. The statistics job is held off meanwhile, so no pass writes back what it read
+before; a rebuild starts from the events, which are gone. On SQLite, no copy is left in
+the data dir's files either.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class VisitorErased(msgspec.Struct):
     deflections: int
     prompt_exposures: int
     gap_questions: int
+    deflection_reversals: int
 
 
 def erase_visitor(engine: Engine, statistics: StatisticsJob, visitor_id: str) -> VisitorErased:

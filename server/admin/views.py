@@ -144,10 +144,11 @@ def overview_charts(view: dict[str, Any]) -> dict[str, Chart]:
             },
         ),
         "rates": line_chart(
-            "Deflection and self-service resolution rate per week",
+            "Deflection rate (24 hours and durable) and self-service resolution rate per week",
             weeks,
             {
                 "Deflection rate": [p.deflection_rate for p in summary.weekly],
+                "Durable deflection rate": [p.durable_rate for p in summary.weekly],
                 "Resolution rate": [p.resolution_rate for p in summary.weekly],
             },
             percent=True,

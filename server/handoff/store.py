@@ -1,11 +1,12 @@
 """Handoff tickets: what the user wrote, plus everything their session's events tell.
 
-A ticket is stored together with one outbox row per configured destination in one
-transaction; the outbox worker delivers it later (`server.handoff.outbox`). The client's
-ticket id makes a retried submission a no-op. A `ticket_created` event is written with
-it, so the deflection log can be rebuilt from events alone. Personal data is redacted from
-every free text and URL query it stores; its contact fields (email, name, and the identified
-user's id, email and name) are kept as given, since support answers there.
+A ticket is stored together with one outbox row per destination of its route
+(`server.handoff.routing`) in one transaction; the outbox worker delivers it later
+(`server.handoff.outbox`). The client's ticket id makes a retried submission a no-op. A
+`ticket_created` event is written with it, so the deflection log can be rebuilt from
+events alone. Personal data is redacted from every free text and URL query it stores; its
+contact fields (email, name, and the identified user's id, email and name) are kept as
+given, since support answers there.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from server.events.redaction import Redactor
 from server.events.visitors import VisitorTrace
+from server.handoff.routing import Routing
 from server.handoff.rules import TicketRules
 from server.handoff.schema import TicketCreated, TicketRequest, TicketUser
 from server.platform.database import upsert_insert
-from server.tables import events, outbox, tickets
+from server.tables import events, outbox, tickets, tracker_issues
 
 
 def session_context(engine: Engine, session_id: str) -> dict[str, Any]:
@@ -88,7 +90,7 @@ def shown_articles(context: Mapping[str, Any]) -> list[str]:
 class TicketStore:
     engine: Engine
     rules: TicketRules
-    destinations: tuple[str, ...]  # where the outbox delivers each ticket
+    routing: Routing  # which destinations the outbox delivers each ticket to
     redact: Redactor = field(default_factory=lambda: Redactor(()))  # none: keeps everything
 
     def create(
@@ -112,6 +114,7 @@ class TicketStore:
             for line in msgspec.to_builtins(request.transcript)
         ]
         context["page"] = self._page(msgspec.to_builtins(request.page)) if request.page else None
+        context["route"] = self.routing.route(category, priority, self._where(request, context))
         row = {
             "id": ticket_id,
             "site": request.site,
@@ -144,7 +147,7 @@ class TicketStore:
                 return TicketCreated(
                     ticket_id, stored.category, stored.priority, stored.user_verified, True
                 )
-            for destination in self.destinations:
+            for destination in context["route"]["destinations"]:
                 db.execute(
                     outbox.insert().values(
                         ticket_id=ticket_id,
@@ -171,6 +174,16 @@ class TicketStore:
             )
         return TicketCreated(ticket_id, category, priority, verified, False)
 
+    @staticmethod
+    def _where(request: TicketRequest, context: Mapping[str, Any]) -> str | None:
+        """The page routes match: the host's route, else the ticket's page, else the last
+        page of the session."""
+        if request.page is not None and request.page.route:
+            return request.page.route
+        if request.page_url:
+            return request.page_url
+        return context["pages"][-1] if context["pages"] else None
+
     def _user(self, user: TicketUser) -> dict[str, Any]:
         """The identified user: id, email and name as given (contact), traits redacted."""
         stored: dict[str, Any] = msgspec.to_builtins(user)
@@ -192,6 +205,13 @@ class TicketStore:
 
     @staticmethod
     def forget(db: Connection, visitor: VisitorTrace) -> int:
-        """Delete the visitor's tickets (their deliveries go with them); returns how many."""
+        """Delete the visitor's tickets (their deliveries go with them, and a tracker issue
+        they were to open waits for the topic's next ticket); returns how many."""
+        theirs = select(tickets.c.id).where(tickets.c.visitor_id == visitor.id)
+        db.execute(
+            update(tracker_issues)
+            .where(tracker_issues.c.opened_by.in_(theirs))
+            .values(opened_by=None)
+        )
         deleted = db.execute(delete(tickets).where(tickets.c.visitor_id == visitor.id))
         return int(deleted.rowcount)

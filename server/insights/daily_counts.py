@@ -1,14 +1,16 @@
 """Daily counts: what the dashboard sums, one row per (dimension, UTC day, page, key, metric).
 
-Each day's rows are a pure function of that day's events and of the deflection log rows of
-the sessions that started that day, so a day is refreshed by computing it again whole;
-the scheduled job refreshes the days whose events or sessions changed.
+Each day's rows are a pure function of that day's events and of the deflection log rows
+(and reversals) of the sessions that started that day, so a day is refreshed by computing
+it again whole; the scheduled job refreshes the days whose events or sessions changed.
 
 Dimensions and their metrics:
 
 - `all` (key ""): `opens`, `questions`, `answered`, `suggested`, `no_answer`, `helpful`,
-  `not_helpful`, `tickets`, `articles_opened`, `prompts_eligible`, and the sessions'
-  outcomes (`deflected_confirmed`, `deflected_implied`, `ticket`, `abandoned`);
+  `not_helpful`, `tickets`, `articles_opened`, `prompts_eligible`, the sessions'
+  outcomes (`deflected_confirmed`, `deflected_implied`, `ticket`, `abandoned`), and
+  `deflected_reversed`: deflected sessions a later ticket on the same topic undid
+  (`server.insights.durable`);
 - `article`: `questions` (answered or suggested with it), `answers`, `opened`, `helpful`,
   `not_helpful`, and the sessions that were shown it ending `deflected` or in a `ticket`;
 - `prompt`: `eligible_shown`, `eligible_holdout`, `shown`, `clicked`, `dismissed`, the
@@ -31,7 +33,7 @@ from sqlalchemy import Engine, delete, select
 from server.fields import page_key
 from server.platform.database import writer_lock
 from server.platform.days import DAY_MS
-from server.tables import daily_counts, deflections, events
+from server.tables import daily_counts, deflection_reversals, deflections, events
 
 Key = tuple[str, str, str, str]  # dimension, page, key, metric
 
@@ -101,6 +103,8 @@ def count_sessions(rows: Iterable[Any]) -> Counter[Key]:
     for row in rows:
         page = page_key(row.page, row.page_url)
         counts[("all", page, "", row.outcome)] += 1
+        if row.reversed and row.outcome in ("deflected_confirmed", "deflected_implied"):
+            counts[("all", page, "", "deflected_reversed")] += 1
         if row.outcome == "abandoned":
             continue
         metric = "ticket" if row.outcome == "ticket" else "deflected"
@@ -135,7 +139,15 @@ class DailyCounts:
                     deflections.c.page_url,
                     deflections.c.answers,
                     deflections.c.prompt_id,
-                ).where(deflections.c.started_at >= start, deflections.c.started_at < end)
+                    deflection_reversals.c.session_id.is_not(None).label("reversed"),
+                )
+                .select_from(
+                    deflections.outerjoin(
+                        deflection_reversals,
+                        deflection_reversals.c.session_id == deflections.c.session_id,
+                    )
+                )
+                .where(deflections.c.started_at >= start, deflections.c.started_at < end)
             ).all()
         return count_events(day_events) + count_sessions(sessions)
 

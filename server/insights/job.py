@@ -4,7 +4,8 @@ A pass, each step under its own lease so that one process at a time does it:
 
 1. the deflection log: sessions that got events or may have become final;
 2. the statistics: the daily counts of every day those sessions and events fall on, new
-   knowledge-base gaps (embedded and clustered) and prompt exposures;
+   knowledge-base gaps (embedded and clustered), deflections a later ticket on the same
+   topic undid (and the counts of their days), and prompt exposures;
 3. alerts: thresholds checked, undelivered alerts sent;
 4. the weekly report, once a week, if a destination is set.
 
@@ -25,14 +26,23 @@ from server.events.visitors import VisitorTrace
 from server.insights.alerts import AlertChecker, Thresholds
 from server.insights.daily_counts import DailyCounts
 from server.insights.deflection_log import DeflectionLog
+from server.insights.durable import DurableDeflections
 from server.insights.exposures import PromptExposures
 from server.insights.gap_finder import Embed, GapFinder
 from server.insights.notify import Notifier
 from server.insights.report import ReportSender
 from server.platform.database import writer_lock
+from server.platform.days import DAY_MS
 from server.platform.locks import JobLocks, release_lease, take_lease
 from server.settings import Settings
-from server.tables import daily_counts, events, gap_clusters, gap_questions, prompt_exposures
+from server.tables import (
+    daily_counts,
+    deflection_reversals,
+    events,
+    gap_clusters,
+    gap_questions,
+    prompt_exposures,
+)
 
 logger = logging.getLogger(__name__)
 JOB = "statistics"
@@ -49,12 +59,14 @@ class StatisticsJob:
         reports: ReportSender,
         interval_s: float = 30,
         locks: JobLocks | None = None,
+        durable_ms: int = 7 * DAY_MS,
     ) -> None:
         self.engine = engine
         self.deflection_log = deflection_log
         self.counts = DailyCounts(engine)
         self.gaps = gaps
         self.exposures = PromptExposures(engine, deflection_log.window_ms)
+        self.durable = DurableDeflections(engine, durable_ms)
         self.alerts = alerts
         self.reports = reports
         self.interval_s = interval_s
@@ -77,6 +89,8 @@ class StatisticsJob:
         self.counts.refresh(self.counts.days_with_events(since))
         self.gaps.collect(watermark)
         self.gaps.cluster_pending()
+        # a ticket may undo a deflection days back: those days are counted again
+        self.counts.refresh(self.durable.recompute(self.durable.visitors_to_update(since)))
         self.exposures.update(watermark)
         release_lease(self.engine, JOB, self.owner, max(watermark, newest))
         self.alerts.check(now)
@@ -84,17 +98,25 @@ class StatisticsJob:
         return True
 
     def rebuild(self, now: int | None = None) -> dict[str, int]:
-        """Everything again from the events: the deflection log, counts, gaps, exposures."""
+        """Everything again from the events: the deflection log, gaps, reversed deflections,
+        counts, exposures."""
         now = now or int(time.time() * 1000)
         with self.engine.connect() as db:
             newest = db.execute(select(func.max(events.c.received_at))).scalar_one() or 0
         sessions = self.deflection_log.rebuild(now)
         with writer_lock(self.engine), self.engine.begin() as db:
-            for table in (daily_counts, gap_questions, gap_clusters, prompt_exposures):
+            for table in (
+                daily_counts,
+                gap_questions,
+                gap_clusters,
+                prompt_exposures,
+                deflection_reversals,
+            ):
                 db.execute(delete(table))
-        rows = self.counts.refresh(self.counts.days_with_events(0))
         gaps = self.gaps.collect(0)
         self.gaps.cluster_pending()
+        self.durable.rebuild()
+        rows = self.counts.refresh(self.counts.days_with_events(0))
         visitors = self.exposures.update(0)
         watermark = take_lease(self.engine, JOB, self.owner, now, LEASE_MS)
         if watermark is not None:
@@ -102,12 +124,14 @@ class StatisticsJob:
         return {"sessions": sessions, "daily_counts": rows, "gaps": gaps, "visitors": visitors}
 
     def forget(self, db: Connection, visitor: VisitorTrace) -> dict[str, int]:
-        """Delete what the job derived from the visitor (log rows, exposures, gap questions),
-        in the caller's transaction; `recount` their days once it is committed."""
+        """Delete what the job derived from the visitor (log rows, exposures, gap questions,
+        reversed deflections), in the caller's transaction; `recount` their days once it is
+        committed."""
         return {
             "deflections": DeflectionLog.forget(db, visitor),
             "prompt_exposures": PromptExposures.forget(db, visitor),
             "gap_questions": GapFinder.forget(db, visitor),
+            "deflection_reversals": DurableDeflections.forget(db, visitor),
         }
 
     def recount(self, days: Iterable[int]) -> int:
@@ -145,4 +169,5 @@ def build_statistics_job(
         AlertChecker(engine, Thresholds.from_settings(settings), notifier),
         ReportSender(engine, notifier),
         locks=locks,
+        durable_ms=settings.durable_days * DAY_MS,
     )

@@ -1,4 +1,5 @@
-"""The overview: deflected sessions, tickets and the rates, in total, per day and per week."""
+"""The overview: deflected sessions, tickets and the rates (the durable one too), in total,
+per day and per week."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from server.insights.scope import (
     Scope,
     deflected,
     deflection_rate,
+    durable_rate,
+    durably_deflected,
     helpfulness,
     rate,
     resolution_rate,
@@ -31,6 +34,7 @@ class Period:
     sessions: int
     deflection_rate: float | None
     resolution_rate: float | None
+    durable_rate: float | None
 
 
 @dataclass
@@ -38,6 +42,8 @@ class Overview:
     totals: dict[str, int]
     deflected: int
     deflection_rate: float | None
+    durably_deflected: int
+    durable_rate: float | None
     resolution_rate: float | None
     helpfulness: float | None
     no_answer_share: float | None
@@ -54,6 +60,7 @@ def _period(start: date, metrics: Mapping[str, int]) -> Period:
         sessions=sum(metrics.get(o, 0) for o in OUTCOMES),
         deflection_rate=deflection_rate(metrics),
         resolution_rate=resolution_rate(metrics),
+        durable_rate=durable_rate(metrics),
     )
 
 
@@ -77,6 +84,8 @@ def overview(engine: Engine, scope: Scope) -> Overview:
         totals=dict(totals),
         deflected=deflected(totals),
         deflection_rate=deflection_rate(totals),
+        durably_deflected=durably_deflected(totals),
+        durable_rate=durable_rate(totals),
         resolution_rate=resolution_rate(totals),
         helpfulness=helpfulness(totals),
         no_answer_share=rate(totals.get("no_answer", 0), totals.get("questions", 0)),

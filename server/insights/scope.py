@@ -5,6 +5,8 @@ dashboard section says the same):
 
 - deflected sessions: sessions whose outcome is `deflected_confirmed` or `deflected_implied`;
 - deflection rate: deflected sessions / (deflected sessions + tickets);
+- durable deflection rate: the deflected sessions no ticket of the visitor on the same topic
+  followed within the durable days / (deflected sessions + tickets);
 - self-service resolution rate: deflected sessions / every self-service session (deflected,
   ticket or abandoned);
 - helpfulness: "Yes" / ("Yes" + "No").
@@ -112,6 +114,16 @@ def deflected(metrics: Mapping[str, int]) -> int:
 
 def deflection_rate(metrics: Mapping[str, int]) -> float | None:
     return rate(deflected(metrics), deflected(metrics) + metrics.get("tickets", 0))
+
+
+def durably_deflected(metrics: Mapping[str, int]) -> int:
+    """Deflected sessions no later ticket on the same topic undid (`server.insights.durable`)."""
+    return deflected(metrics) - metrics.get("deflected_reversed", 0)
+
+
+def durable_rate(metrics: Mapping[str, int]) -> float | None:
+    """The deflection rate counting only durable deflections (same denominator)."""
+    return rate(durably_deflected(metrics), deflected(metrics) + metrics.get("tickets", 0))
 
 
 def resolution_rate(metrics: Mapping[str, int]) -> float | None:

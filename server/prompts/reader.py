@@ -1,6 +1,5 @@
 """Reading `prompts.yaml`: every problem names the file, the line and what is wrong, like the
-knowledge base's errors (YAML nodes keep their lines; pydantic's error locations are
-mapped back to them)."""
+knowledge base's errors (`server.platform.yaml_lines`)."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from ingest.errors import Finding
+from server.platform.yaml_lines import Loader, line_of
 from server.prompts.schema import TRIGGER_TYPES, PromptSet, PromptsFile
 
 
@@ -24,27 +24,6 @@ class PromptsError(Exception):
         self.findings = sorted(findings)
         lines = "\n".join(str(f) for f in self.findings)
         super().__init__(f"{len(self.findings)} error(s) in the prompts file:\n{lines}")
-
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
-    """The 1-based line of the YAML node at a pydantic error location (as deep as it exists)."""
-    line = node.start_mark.line + 1 if node is not None else 1
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = [(k, v) for k, v in node.value if k.value == key]
-            if not match:
-                break
-            node = match[0][1]
-            line = match[0][0].start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
 
 
 def _where(loc: tuple[int | str, ...], data: Any) -> str:
@@ -65,7 +44,7 @@ def _where(loc: tuple[int | str, ...], data: Any) -> str:
 
 def article_lines(path: Path) -> dict[str, int]:
     """`<prompt id>.articles` → line, for cross-reference findings."""
-    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=Loader)
     lines: dict[str, int] = {}
     prompts = next((v for k, v in getattr(node, "value", []) if k.value == "prompts"), None)
     for item in getattr(prompts, "value", []):
@@ -92,8 +71,8 @@ def parse_prompts(path: Path) -> PromptSet:
         raise PromptsError([Finding(path, 1, f"cannot read the file: {exc.strerror}")]) from None
     try:
         text = raw.decode("utf-8")
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader) if node is not None else {}
+        node = yaml.compose(text, Loader=Loader)
+        data = yaml.load(text, Loader=Loader) if node is not None else {}
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise PromptsError([Finding(path, line, "the file is not valid UTF-8")]) from None
@@ -112,7 +91,7 @@ def parse_prompts(path: Path) -> PromptSet:
         findings = [
             Finding(
                 path,
-                _line_of(node, tuple(e["loc"])),
+                line_of(node, tuple(e["loc"])),
                 f"{_where(tuple(e['loc']), data)}: {e['msg']}",
             )
             for e in exc.errors()
@@ -122,7 +101,7 @@ def parse_prompts(path: Path) -> PromptSet:
     duplicates = []
     for index, prompt in enumerate(parsed.prompts):
         if prompt.id in seen:
-            line = _line_of(node, ("prompts", index, "id"))
+            line = line_of(node, ("prompts", index, "id"))
             duplicates.append(Finding(path, line, f"duplicate prompt id {prompt.id!r}"))
         seen[prompt.id] = index
     if duplicates:
