@@ -36,12 +36,30 @@ class HttpReceiver:
     status: int = 200
 
 
+class _QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def _serving(port: int, handler: type[BaseHTTPRequestHandler]) -> Iterator[None]:
+    """An HTTP server on loopback in a thread, for the length of the block."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def http_receiver() -> Iterator[HttpReceiver]:
     port = free_port()
     receiver = HttpReceiver(f"http://127.0.0.1:{port}")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
@@ -50,17 +68,8 @@ def http_receiver() -> Iterator[HttpReceiver]:
             self.end_headers()
             self.wfile.write(b'{"ticket": {"id": 1}}')
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(port, Handler):
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class _Inbox:
@@ -160,7 +169,7 @@ def github_receiver(token: str = "gh-token", repo: str = "acme/app") -> Iterator
     receiver = GitHubReceiver(f"http://127.0.0.1:{port}", token, repo)
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
@@ -171,14 +180,5 @@ def github_receiver(token: str = "gh-token", repo: str = "acme/app") -> Iterator
             self.end_headers()
             self.wfile.write(answer)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(port, Handler):
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
