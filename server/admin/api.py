@@ -17,6 +17,9 @@ from server.admin.erasure import VisitorErased, erase_visitor
 from server.admin.exports import deflections_response, query_deflections, table_response
 from server.admin.views import Views, check_filters, parse_week, scope_dict
 from server.fields import ID_PATTERN
+from server.helpdesk.api import SOURCE_PATTERN
+from server.helpdesk.backfill import BackfillError, backfill_text
+from server.helpdesk.store import HelpdeskStore
 from server.insights import breakdowns
 from server.insights.alerts import recent_alerts
 from server.insights.deflection_log import OUTCOMES
@@ -26,6 +29,7 @@ from server.insights.scope import Scope
 from server.insights.spikes import TEST as SPIKE_TEST
 from server.insights.spikes import spikes as recent_spikes
 from server.platform.days import today
+from server.platform.validation import invalid
 
 Start = Annotated[date | None, QueryParameter(description="First day (UTC), inclusive.")]
 End = Annotated[date | None, QueryParameter(description="Last day (UTC), inclusive.")]
@@ -110,6 +114,26 @@ class AdminController(Controller):
         """Erase a visitor: their events, sessions, tickets (with deliveries), log rows,
         prompt exposures and gap questions; the daily counts of their days are recounted."""
         return erase_visitor(views.engine, statistics, visitor_id)
+
+    @post("/helpdesk/import", status_code=200, request_max_body_size=50 * 1024 * 1024)
+    async def import_helpdesk(
+        self,
+        request: Request[Any, Any, Any],
+        helpdesk: NamedDependency[HelpdeskStore],
+        source: Annotated[
+            str, QueryParameter(pattern=SOURCE_PATTERN, description="The tickets' source.")
+        ] = "zendesk",
+    ) -> dict[str, int]:
+        """Backfill the queue from a helpdesk's CSV export (the body, `text/csv`, one row per
+        ticket); importing again stores nothing twice."""
+        try:
+            text = (await request.body()).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise invalid("body", "the CSV must be UTF-8") from None
+        try:
+            return await anyio.to_thread.run_sync(backfill_text, helpdesk, source, text)
+        except BackfillError as exc:
+            raise invalid("body", str(exc)) from None
 
     @get("/overview", sync_to_thread=True)
     def overview(self, figure: NamedDependency[Figure]) -> Response[Any]:
