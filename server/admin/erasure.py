@@ -35,6 +35,7 @@ class VisitorErased(msgspec.Struct):
     deflections: int
     prompt_exposures: int
     gap_questions: int
+    gap_resolutions: int
 
 
 def erase_visitor(engine: Engine, statistics: StatisticsJob, visitor_id: str) -> VisitorErased:

@@ -19,6 +19,7 @@ State, from the events applied (a retried event id changes nothing):
 from __future__ import annotations
 
 import html
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,12 +37,14 @@ from server.platform.days import day_of
 from server.settings import Settings
 from server.tables import helpdesk_events, helpdesk_tickets, tickets
 
+BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(?:p|div|li|h[1-6]|tr|blockquote|pre)\s*>")
 DEFAULT_CATEGORY = "other"
 DEFAULT_PRIORITY = "medium"
 
 
 def plain_text(text: str) -> str:
     """A reply as plain text: markup dropped (nh3), entities decoded, blank runs closed up."""
+    text = BLOCK_END.sub("\n", text)  # paragraphs and line breaks stay lines
     cleaned = html.unescape(nh3.clean(text, tags=set()))
     lines = [" ".join(line.split()) for line in cleaned.replace("\r", "").split("\n")]
     out: list[str] = []

@@ -56,7 +56,7 @@ class Detail(msgspec.Struct):
     external_id: str | None = None
     status: str | None = None
     priority: str | None = None
-    tags: list[str] | None = None
+    tags: list[str] | str | None = None
     created_at: str | None = None
     assignee_id: str | int | None = None
 
@@ -127,7 +127,8 @@ def parse_zendesk(body: bytes, categories: Collection[str]) -> tuple[list[Helpde
         event_type = "updated"
     else:
         return [], 1
-    tags = [t.lower() for t in detail.tags or []]
+    given = [detail.tags] if isinstance(detail.tags, str) else detail.tags or []
+    tags = [t.lower() for tag in given for t in tag.split()]
     return [
         HelpdeskEvent(
             event_id=raw.id,

@@ -4,7 +4,9 @@ A pass, each step under its own lease so that one process at a time does it:
 
 1. the deflection log: sessions that got events or may have become final;
 2. the statistics: the daily counts of every day those sessions and events fall on, new
-   knowledge-base gaps (embedded and clustered) and prompt exposures;
+   knowledge-base gaps (embedded and clustered), prompt exposures, and the replies of
+   solved helpdesk tickets attached to the gaps their sessions ended in (old unreviewed
+   ones expire);
 3. alerts: thresholds checked, undelivered alerts sent;
 4. the weekly report, once a week, if a destination is set.
 
@@ -28,7 +30,9 @@ from server.insights.deflection_log import DeflectionLog
 from server.insights.exposures import PromptExposures
 from server.insights.gap_finder import Embed, GapFinder
 from server.insights.notify import Notifier
+from server.insights.queue import SlaTargets
 from server.insights.report import ReportSender
+from server.insights.resolutions import Resolutions
 from server.platform.database import writer_lock
 from server.platform.locks import JobLocks, release_lease, take_lease
 from server.settings import Settings
@@ -49,8 +53,10 @@ class StatisticsJob:
         reports: ReportSender,
         interval_s: float = 30,
         locks: JobLocks | None = None,
+        resolutions: Resolutions | None = None,
     ) -> None:
         self.engine = engine
+        self.resolutions = resolutions or Resolutions(engine)
         self.deflection_log = deflection_log
         self.counts = DailyCounts(engine)
         self.gaps = gaps
@@ -78,6 +84,8 @@ class StatisticsJob:
         self.gaps.collect(watermark)
         self.gaps.cluster_pending()
         self.exposures.update(watermark)
+        self.resolutions.attach(now)
+        self.resolutions.expire(now)
         release_lease(self.engine, JOB, self.owner, max(watermark, newest))
         self.alerts.check(now)
         self.reports.send_due(self.owner, now)
@@ -90,11 +98,14 @@ class StatisticsJob:
             newest = db.execute(select(func.max(events.c.received_at))).scalar_one() or 0
         sessions = self.deflection_log.rebuild(now)
         with writer_lock(self.engine), self.engine.begin() as db:
+            Resolutions.reset(db)
             for table in (daily_counts, gap_questions, gap_clusters, prompt_exposures):
                 db.execute(delete(table))
         rows = self.counts.refresh(self.counts.days_with_events(0))
         gaps = self.gaps.collect(0)
         self.gaps.cluster_pending()
+        self.resolutions.relink()
+        self.resolutions.attach(now)
         visitors = self.exposures.update(0)
         watermark = take_lease(self.engine, JOB, self.owner, now, LEASE_MS)
         if watermark is not None:
@@ -102,12 +113,14 @@ class StatisticsJob:
         return {"sessions": sessions, "daily_counts": rows, "gaps": gaps, "visitors": visitors}
 
     def forget(self, db: Connection, visitor: VisitorTrace) -> dict[str, int]:
-        """Delete what the job derived from the visitor (log rows, exposures, gap questions),
-        in the caller's transaction; `recount` their days once it is committed."""
+        """Delete what the job derived from the visitor (log rows, exposures, gap questions,
+        agents' replies attached to gaps), in the caller's transaction; `recount` their days
+        once it is committed."""
         return {
             "deflections": DeflectionLog.forget(db, visitor),
             "prompt_exposures": PromptExposures.forget(db, visitor),
             "gap_questions": GapFinder.forget(db, visitor),
+            "gap_resolutions": Resolutions.forget(db, visitor),
         }
 
     def recount(self, days: Iterable[int]) -> int:
@@ -143,6 +156,7 @@ def build_statistics_job(
         DeflectionLog(engine, int(settings.deflection_window_hours * 3_600_000)),
         GapFinder(engine, embed, settings.gap_similarity),
         AlertChecker(engine, Thresholds.from_settings(settings), notifier),
-        ReportSender(engine, notifier),
+        ReportSender(engine, notifier, SlaTargets.from_settings(settings)),
         locks=locks,
+        resolutions=Resolutions(engine, settings.suggestion_max_age_days),
     )
