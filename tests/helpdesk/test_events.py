@@ -133,7 +133,7 @@ def test_zendesk_events_follow_a_frontdesk_ticket_to_its_resolution(live: LiveFr
 
 def test_a_retried_event_changes_nothing(live: LiveFrontdesk) -> None:
     zendesk = live.zendesk()
-    ticket = zendesk_ticket(external_id="")
+    ticket = zendesk_ticket(external_id="", tags="vip integrations")  # a trigger's {{ticket.tags}}
     zendesk.send("created", "ev-1", ticket, NOW - HOUR)
     solved = {"current": "SOLVED", "previous": "OPEN"}
     reopened = {"current": "OPEN", "previous": "SOLVED"}
@@ -143,6 +143,7 @@ def test_a_retried_event_changes_nothing(live: LiveFrontdesk) -> None:
     assert again.json() == {"stored": 0, "duplicates": 1, "ignored": 0}
     row = stored_ticket(live, "zendesk", "35436")
     assert row.status == "open" and row.solved_at is None and row.reopened == 1
+    assert row.category == "integrations" and row.frontdesk_ticket_id is None
     assert event_count(live) == 3
 
 
