@@ -42,7 +42,7 @@ Page = Annotated[
 ]
 Format = Annotated[Literal["json", "csv"], QueryParameter()]
 
-ClusterId = Annotated[int, PathParameter(ge=1, description="A gap cluster's id.")]
+ClusterId = Annotated[int, PathParameter(ge=1, le=2_147_483_647, description="A gap cluster's id.")]
 
 
 class GapReview(msgspec.Struct, forbid_unknown_fields=True):

@@ -53,7 +53,7 @@ Start = Annotated[date | None, QueryParameter()]
 End = Annotated[date | None, QueryParameter()]
 Page = Annotated[str | None, QueryParameter(max_length=512)]
 
-ClusterId = Annotated[int, PathParameter(ge=1, description="A gap cluster's id.")]
+ClusterId = Annotated[int, PathParameter(ge=1, le=2_147_483_647, description="A gap cluster's id.")]
 
 
 class LoginForm(msgspec.Struct):
