@@ -94,3 +94,8 @@ clean: ## Remove the local index, the built widget and caches (keeps .venv)
 bench-dashboard: install ## Benchmark the dashboard pages and admin API on a generated 1M-event history, SQLite and PostgreSQL
 	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,apt-get update -q && apt-get install -y -q postgresql)
 	$(BIN)/python bench/dashboard_bench.py
+
+.PHONY: bench-queue
+bench-queue: install ## Benchmark the queue page and endpoints on a generated 90-day helpdesk history (50,000 tickets), SQLite and PostgreSQL
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,apt-get update -q && apt-get install -y -q postgresql)
+	$(BIN)/python bench/helpdesk_bench.py

@@ -24,6 +24,7 @@ from server.admin.sessions import STORE, DashboardSessionConfig, delete_expired
 from server.ask.api import AskController
 from server.events.api import EventsController
 from server.handoff.api import TicketsController
+from server.helpdesk.api import HelpdeskController
 from server.host.demo import demo_router
 from server.host.widget_asset import WIDGET_FILE, widget_js, widget_js_by_hash
 from server.operations import healthz, home, metrics, readyz
@@ -40,7 +41,7 @@ from server.settings import Settings, load_settings
 
 TEMPLATES = Path(__file__).with_name("templates")
 # what the widget and outside tools call: no dashboard session
-PUBLIC_PATHS = ["^/api/v1/(ask|search|articles|events|prompts|tickets)", "^/widget"]
+PUBLIC_PATHS = ["^/api/v1/(ask|search|articles|events|prompts|tickets|helpdesk)", "^/widget"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ def create_app(
         EventsController,
         PromptsController,
         TicketsController,
+        HelpdeskController,
         admin_api(settings.admin_token),
         widget_js,
         widget_js_by_hash,

@@ -463,5 +463,44 @@ def rebuild_statistics() -> None:
     typer.echo(f"rebuilt in {time.perf_counter() - started:.1f} s: {figures}")
 
 
+helpdesk_app = typer.Typer(help="The helpdesk's tickets, for the queue.", no_args_is_help=True)
+app.add_typer(helpdesk_app, name="helpdesk")
+
+
+@helpdesk_app.command("import")
+def import_helpdesk_tickets(
+    csv_file: Annotated[Path, typer.Argument(help="A CSV export: one row per ticket.")],
+    source: Annotated[
+        str, typer.Option(help="The source the tickets belong to (as its events name it).")
+    ] = "zendesk",
+) -> None:
+    """Backfill the queue from a helpdesk's CSV export; importing again stores nothing twice."""
+    import re
+
+    from server.helpdesk.backfill import BackfillError, backfill
+    from server.helpdesk.store import HelpdeskStore
+    from server.platform.database import create_database_engine, migrate
+
+    settings = _settings()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", source):
+        typer.echo(f"error: --source {source!r}: use letters a-z, digits, '-' or '_'", err=True)
+        raise typer.Exit(EXIT_KB_ERRORS)
+    engine = create_database_engine(settings)
+    migrate(engine)
+    store = HelpdeskStore.from_settings(engine, settings)
+    try:
+        with csv_file.open(encoding="utf-8-sig", newline="") as text:
+            counts = backfill(store, source, text)
+    except (BackfillError, OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: {csv_file}: {exc}", err=True)
+        raise typer.Exit(EXIT_KB_ERRORS) from None
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"{counts['tickets']} tickets: {counts['stored']} events stored, "
+        f"{counts['duplicates']} already there"
+    )
+
+
 def main() -> None:
     app()

@@ -28,6 +28,8 @@ from server.handoff.outbox import OutboxWorker
 from server.handoff.routing import read_routing
 from server.handoff.rules import TicketRules
 from server.handoff.store import TicketStore
+from server.helpdesk.signatures import SourceKeys
+from server.helpdesk.store import HelpdeskStore
 from server.host.widget_asset import WIDGET_FILE, WidgetAsset
 from server.insights.job import StatisticsJob, build_statistics_job
 from server.insights.topics import GapClusters
@@ -45,6 +47,8 @@ class Services:
     answerer: Answerer
     event_store: EventStore
     ticket_store: TicketStore
+    helpdesk: HelpdeskStore
+    helpdesk_keys: SourceKeys
     outbox: OutboxWorker
     statistics: StatisticsJob
     users: UserStore
@@ -92,6 +96,10 @@ def build_services(
         answerer=answerer,
         event_store=EventStore(engine, redactor),
         ticket_store=TicketStore(engine, rules, routing, redactor),
+        helpdesk=HelpdeskStore.from_settings(engine, settings),
+        helpdesk_keys=SourceKeys(
+            settings.helpdesk_secrets, settings.helpdesk_signature_max_age_seconds
+        ),
         outbox=OutboxWorker(engine, targets, locks=locks),
         statistics=build_statistics_job(settings, engine, answerer.encoder.encode_now, locks),
         users=UserStore(engine),

@@ -425,6 +425,59 @@ class Settings(BaseSettings):
         description="Alert when a day's tickets exceed this many (0: off).",
         json_schema_extra=_group("dashboard"),
     )
+    helpdesk_secrets: dict[str, str] = Field(
+        {},
+        description="The signing secret of each helpdesk source that may post to "
+        '`POST /api/v1/helpdesk/events?source=NAME` (JSON, e.g. `{"zendesk": "<the webhook\'s '
+        'signing secret>", "ops": "<a secret of yours>"}`). Empty: every event is refused.',
+        json_schema_extra=_group("helpdesk"),
+    )
+    helpdesk_signature_max_age_seconds: int = Field(
+        3600,
+        ge=60,
+        description="A signed helpdesk request whose signature timestamp is further than this "
+        "from the server's clock is refused (a replayed request).",
+        json_schema_extra=_group("helpdesk"),
+    )
+    sla_first_response_hours: dict[Literal["critical", "high", "medium", "low"], float] = Field(
+        {"critical": 1, "high": 4, "medium": 8, "low": 24},
+        description="First-response target per priority, in hours (JSON); a priority left out "
+        "has no target.",
+        json_schema_extra=_group("helpdesk"),
+    )
+    sla_resolution_hours: dict[Literal["critical", "high", "medium", "low"], float] = Field(
+        {"critical": 8, "high": 24, "medium": 72, "low": 120},
+        description="Resolution target per priority, in hours (JSON); a priority left out has "
+        "no target.",
+        json_schema_extra=_group("helpdesk"),
+    )
+    alert_max_queue_depth: int = Field(
+        0,
+        ge=0,
+        description="Alert when more helpdesk tickets than this are open (0: off).",
+        json_schema_extra=_group("helpdesk"),
+    )
+    alert_first_response_over_sla: bool = Field(
+        True,
+        description="Alert when the median first-response time of a priority over the last 7 "
+        "days is above its `sla_first_response_hours` target.",
+        json_schema_extra=_group("helpdesk"),
+    )
+    alert_growing_queue_days: int = Field(
+        3,
+        ge=0,
+        le=60,
+        description="Alert when more helpdesk tickets were created than resolved on each of "
+        "this many days in a row (0: off).",
+        json_schema_extra=_group("helpdesk"),
+    )
+    suggestion_max_age_days: int = Field(
+        30,
+        ge=1,
+        description="Agents' replies attached to a knowledge-base gap that nobody accepted or "
+        "rejected within this many days are dropped.",
+        json_schema_extra=_group("helpdesk"),
+    )
     notify_webhook_url: str = Field(
         "",
         description="Alerts and the weekly report are POSTed here as JSON, signed like ticket "
@@ -657,6 +710,24 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not re.match(r"(sqlite|postgresql)(\+\w+)?://", value):
             raise ValueError("must be empty, sqlite:///path or postgresql://user:pass@host/db")
+        return value
+
+    @field_validator("helpdesk_secrets")
+    @classmethod
+    def _sources_are_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for source, secret in value.items():
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", source):
+                raise ValueError(f"source {source!r}: use lower-case letters, digits, '-' or '_'")
+            if len(secret) < 8:
+                raise ValueError(f"{source}: the secret must be at least 8 characters")
+        return value
+
+    @field_validator("sla_first_response_hours", "sla_resolution_hours")
+    @classmethod
+    def _targets_positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for priority, hours in value.items():
+            if not hours > 0:
+                raise ValueError(f"{priority}: a target must be more than 0 hours")
         return value
 
     @field_validator("redact_extra")

@@ -227,3 +227,73 @@ deflection_reversals = Table(
     Index("ix_deflection_reversals_visitor", "visitor_id"),
     Index("ix_deflection_reversals_day", "day"),
 )
+
+# -- the helpdesk: what happened to tickets after the handoff ------------------------------
+
+helpdesk_events = Table(
+    "helpdesk_events",
+    metadata,
+    Column("source", String(32), primary_key=True),  # the `helpdesk_secrets` name it came from
+    Column("event_id", String(128), primary_key=True),  # the helpdesk's id: a retry is a no-op
+    Column("ticket_id", String(128), nullable=False),  # the helpdesk's ticket id
+    Column("type", String(16), nullable=False),  # created, status_changed, agent_replied, ...
+    Column("at", BigInteger, nullable=False),  # when it happened in the helpdesk
+    Column("received_at", BigInteger, nullable=False),
+    Index("ix_helpdesk_events_ticket", "source", "ticket_id"),
+)
+
+helpdesk_tickets = Table(
+    "helpdesk_tickets",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("ticket_id", String(128), primary_key=True),  # the helpdesk's ticket id
+    Column("frontdesk_ticket_id", String(64)),  # the external id Frontdesk sent, if it did
+    Column("session_id", String(128)),  # the Frontdesk ticket's session and visitor
+    Column("visitor_id", String(128)),
+    Column("page", Text),  # the Frontdesk ticket's page (route, or path)
+    Column("status", String(16), nullable=False),  # new, open, pending, on_hold, solved, closed
+    Column("status_at", BigInteger, nullable=False),  # the newest status change applied
+    Column("category", String(64), nullable=False),
+    Column("priority", String(16), nullable=False),  # critical, high, medium, low
+    Column("assignee", String(200)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_day", Integer, nullable=False),
+    Column("first_response_at", BigInteger),  # the first public agent reply
+    Column("first_response_ms", BigInteger),
+    Column("solved_at", BigInteger),  # None while open (a reopened ticket is open again)
+    Column("solved_day", Integer),
+    Column("resolution_ms", BigInteger),
+    Column("reopened", Integer, nullable=False, default=0),
+    Column("reply", Text),  # the newest public agent reply: redacted, plain text
+    Column("updated_at", BigInteger, nullable=False),
+    # covering: the queue's times read every column here for a range of days
+    Index(
+        "ix_helpdesk_tickets_created",
+        "created_day",
+        "page",
+        "priority",
+        "category",
+        "created_at",
+        "first_response_ms",
+        "resolution_ms",
+    ),
+    Index("ix_helpdesk_tickets_solved", "solved_day", "page"),
+    Index("ix_helpdesk_tickets_visitor", "visitor_id"),
+    Index("ix_helpdesk_tickets_frontdesk", "frontdesk_ticket_id"),
+)
+
+gap_resolutions = Table(
+    "gap_resolutions",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("ticket_id", String(128), primary_key=True),  # one per solved helpdesk ticket
+    Column("cluster_id", Integer, nullable=False),
+    Column("visitor_id", String(128)),
+    Column("reply", Text, nullable=False),  # the agent's public reply: redacted, plain text
+    Column("solved_at", BigInteger, nullable=False),
+    Column("state", String(12), nullable=False),  # pending, accepted, rejected, expired
+    Column("attached_at", BigInteger, nullable=False),
+    Column("reviewed_at", BigInteger),
+    Index("ix_gap_resolutions_cluster", "cluster_id", "state"),
+    Index("ix_gap_resolutions_visitor", "visitor_id"),
+)

@@ -54,6 +54,7 @@ PUBLIC_OPERATIONS = {
     "POST /api/v1/events",
     "GET /api/v1/prompts",
     "POST /api/v1/tickets",
+    "POST /api/v1/helpdesk/events",
 }
 NOT_PUBLIC = r"^/(api/v1/admin|admin|metrics|demo|dashboard)(/|$)"
 ADMIN_TOKEN = "fuzz-admin-token"

@@ -22,20 +22,22 @@ import msgspec
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException, TooManyRequestsException
-from litestar.params import Body, QueryParameter
+from litestar.exceptions import HTTPException, NotFoundException, TooManyRequestsException
+from litestar.params import Body, PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 
 from server.admin.auth import current_user, require_admin
 from server.admin.logins import FailedLogins, account_of
 from server.admin.users import UserStore
-from server.admin.views import Views, overview_charts, parse_week
+from server.admin.views import Views, overview_charts, parse_week, queue_charts, review_draft
+from server.insights.gap_summary import GapCluster, draft_file, one_cluster
 from server.insights.job import StatisticsJob
 from server.insights.report import send_report, weekly_report
 from server.insights.scope import Scope
 from server.platform.admission import Admission
 from server.platform.days import day_number, today, week_name
+from server.platform.validation import invalid
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "admin"
 LOGIN = "/admin/login"
@@ -43,12 +45,15 @@ NAV = (
     ("/admin/", "Overview"),
     ("/admin/content", "Pages & articles"),
     ("/admin/gaps", "KB gaps"),
+    ("/admin/queue", "Queue"),
     ("/admin/report", "Weekly report"),
 )
 
 Start = Annotated[date | None, QueryParameter()]
 End = Annotated[date | None, QueryParameter()]
 Page = Annotated[str | None, QueryParameter(max_length=512)]
+
+ClusterId = Annotated[int, PathParameter(ge=1, le=2_147_483_647, description="A gap cluster's id.")]
 
 
 class LoginForm(msgspec.Struct):
@@ -149,6 +154,26 @@ def _overview(views: NamedDependency[Views], scope: Scope) -> dict[str, Any]:
     }
 
 
+def _queue(views: Views, scope: Scope) -> dict[str, Any]:
+    view = views.queue(scope)
+    figures = view["queue"]
+    return {
+        **view,
+        "charts": queue_charts(figures),
+        "day_rows": [(d.day, d.created, d.resolved, d.open) for d in figures.days],
+    }
+
+
+def _markdown_file(cluster: GapCluster) -> Response[str]:
+    name = draft_file(cluster).rsplit("/", 1)[-1]
+    return Response(
+        cluster.draft,
+        status_code=200,
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 def _login_refused(email: str, detail: str, headers: dict[str, str]) -> Template:
     """The login form again, with why and when to try again (429)."""
     return Template(
@@ -229,6 +254,51 @@ class DashboardController(Controller):
     def gaps(self, screen: NamedDependency[Screen]) -> Response[Any]:
         return screen.render("admin/gaps.html", "KB gaps", screen.views.gaps)
 
+    @get("/gaps/{cluster_id:int}/draft.md", sync_to_thread=True)
+    def gap_draft(
+        self,
+        request: Request[Any, Any, Any],
+        users: NamedDependency[UserStore],
+        views: NamedDependency[Views],
+        cluster_id: ClusterId,
+    ) -> Response[Any]:
+        """The cluster's draft article as a `kb_articles/` file, without reviewing it."""
+        if current_user(request, users) is None:
+            return Redirect(LOGIN)
+        cluster = one_cluster(views.engine, cluster_id, day_number(today()))
+        if cluster is None:
+            raise NotFoundException(detail=f"no gap cluster {cluster_id} with questions this year")
+        return _markdown_file(cluster)
+
+    @post("/gaps/{cluster_id:int}/review", status_code=303, sync_to_thread=True)
+    def gap_review(
+        self,
+        request: Request[Any, Any, Any],
+        users: NamedDependency[UserStore],
+        views: NamedDependency[Views],
+        statistics: NamedDependency[StatisticsJob],
+        cluster_id: ClusterId,
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        """Accept (the draft comes back as a file to save in `kb_articles/`) or reject the
+        cluster's suggestion from agents' replies; admins only."""
+        require_admin(request, users)
+        decision = data.get("decision")
+        if decision == "accept":
+            cluster, _ = review_draft(views.engine, statistics.resolutions, cluster_id, "accept")
+            return _markdown_file(cluster)
+        if decision != "reject":
+            raise invalid("decision", "must be accept or reject")
+        review_draft(views.engine, statistics.resolutions, cluster_id, "reject")
+        return Redirect(f"/admin/gaps?rejected={cluster_id}", status_code=303)
+
+    @get("/queue", sync_to_thread=True)
+    def queue(self, screen: NamedDependency[Screen]) -> Response[Any]:
+        def build(scope: Scope) -> dict[str, Any]:
+            return _queue(screen.views, scope)
+
+        return screen.render("admin/queue.html", "Queue", build)
+
     @get("/report", sync_to_thread=True)
     def report(
         self,
@@ -260,7 +330,7 @@ class DashboardController(Controller):
                 "week": week_name(monday),
                 "previous": (monday - timedelta(days=7)).isoformat(),
                 "next": (monday + timedelta(days=7)).isoformat(),
-                "markdown": weekly_report(views.engine, monday, pages),
+                "markdown": weekly_report(views.engine, monday, pages, views.sla),
                 "page": page,
                 "filter_error": error,
                 "can_send": notifier.configured,
@@ -282,7 +352,7 @@ class DashboardController(Controller):
         monday = parse_week(week, today())
         pages = views.scope(None, None, page).pages
         return Response(
-            weekly_report(views.engine, monday, pages),
+            weekly_report(views.engine, monday, pages, views.sla),
             media_type="text/markdown; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="frontdesk-{week_name(monday)}.md"'
@@ -301,7 +371,8 @@ class DashboardController(Controller):
         monday = parse_week(data.get("week"), today())
         name = week_name(monday)
         key = f"report:{name}:manual:{day_number(today())}"
-        send_report(statistics.engine, statistics.reports.notifier, monday, key)
+        reports = statistics.reports
+        send_report(statistics.engine, reports.notifier, monday, key, reports.sla)
         return Redirect(f"/admin/report?week={name}&sent={name}", status_code=303)
 
     @post("/rebuild", status_code=303)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from litestar.exceptions import NotFoundException
 from sqlalchemy import Engine
 
 from ingest.pages import PatternError, compile_pattern
@@ -18,11 +19,14 @@ from server.ask.answerer import Answerer
 from server.insights import breakdowns, gap_summary
 from server.insights.alerts import recent_alerts
 from server.insights.breakdowns import ArticleMeta
+from server.insights.gap_summary import GapCluster
 from server.insights.overview import Overview, overview
+from server.insights.queue import Queue, SlaTargets, queue, throughput
+from server.insights.resolutions import Decision, Resolutions
 from server.insights.savings import Savings, savings
 from server.insights.scope import Scope, make_scope
 from server.insights.spikes import spikes
-from server.platform.days import week_of
+from server.platform.days import day_number, today, week_of
 from server.platform.validation import invalid
 from server.prompts.live import LivePrompts
 from server.settings import Settings
@@ -80,7 +84,15 @@ class Views:
             settings.cost_per_ticket,
             settings.currency,
             settings.team_daily_capacity,
+            measured=throughput(self.engine, scope),
         )
+
+    @property
+    def sla(self) -> SlaTargets:
+        return SlaTargets.from_settings(self.settings)
+
+    def queue(self, scope: Scope) -> dict[str, Any]:
+        return {"scope": scope_dict(scope), "queue": queue(self.engine, scope, self.sla)}
 
     def content(self, scope: Scope) -> dict[str, Any]:
         articles = breakdowns.articles(self.engine, scope, self.article_meta())
@@ -106,6 +118,17 @@ class Views:
                 for page, count, reasons in gap_summary.gaps_by_page(self.engine, scope)
             ],
         }
+
+
+def review_draft(
+    engine: Engine, statistics_resolutions: Resolutions, cluster_id: int, decision: Decision
+) -> tuple[GapCluster, int]:
+    """Accept or reject a cluster's suggestion: the draft as it was (prefilled from the
+    unreviewed replies), and how many replies the suggestion held; 404 without the cluster."""
+    cluster = gap_summary.one_cluster(engine, cluster_id, day_number(today()))
+    if cluster is None:
+        raise NotFoundException(detail=f"no gap cluster {cluster_id} with questions this year")
+    return cluster, statistics_resolutions.review(cluster_id, decision)
 
 
 def check_filters(start: date | None, end: date | None, page: str | None) -> None:
@@ -160,6 +183,25 @@ def overview_charts(view: dict[str, Any]) -> dict[str, Chart]:
                 "Without self-service": list[float | None](saved.backlog_without),
                 "With self-service": list[float | None](saved.backlog_with),
             },
+        ),
+    }
+
+
+def queue_charts(figures: Queue) -> dict[str, Chart]:
+    days = [d.day.strftime("%b %d") for d in figures.days]
+    return {
+        "flow": line_chart(
+            "Helpdesk tickets created and resolved per day",
+            days,
+            {
+                "Created": [float(d.created) for d in figures.days],
+                "Resolved": [float(d.resolved) for d in figures.days],
+            },
+        ),
+        "depth": line_chart(
+            "Open tickets at the end of each day",
+            days,
+            {"Open": [float(d.open) for d in figures.days]},
         ),
     }
 

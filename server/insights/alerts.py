@@ -1,4 +1,6 @@
-"""Alerts: thresholds on the deflection rate, the `no_answer` share and the ticket volume.
+"""Alerts: thresholds on the deflection rate, the `no_answer` share and the ticket volume;
+on the helpdesk queue, its depth, first-response times over their SLA target and a queue
+that grew (more tickets created than resolved) day after day.
 
 Checked on every pass of the statistics job against the daily counts; a threshold crossed
 fires at most one alert per kind and UTC day. Alerts are shown on the dashboard and sent
@@ -9,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, select, update
 
 from server.insights.notify import Notifier
 from server.insights.overview import overview
+from server.insights.queue import SlaTargets, open_tickets, queue
 from server.insights.scope import Scope
 from server.platform.database import upsert_insert, writer_lock
 from server.platform.days import day_date, day_number, today
@@ -24,6 +27,7 @@ from server.tables import alerts
 
 logger = logging.getLogger(__name__)
 MIN_SAMPLE = 20  # sessions or questions in the week before a rate can fire
+MIN_QUEUE_SAMPLE = 5  # first responses of a priority in the week before its median can fire
 
 
 @dataclass(frozen=True)
@@ -31,13 +35,20 @@ class Thresholds:
     min_deflection_rate: float  # 0: off
     max_no_answer_share: float  # 1: off
     max_daily_tickets: int  # 0: off
+    max_queue_depth: int = 0  # 0: off
+    first_response_targets: dict[str, float] = field(default_factory=dict)  # {}: off
+    growing_queue_days: int = 0  # 0: off
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Thresholds:
+        targets = SlaTargets.from_settings(settings).first_response
         return cls(
             settings.alert_min_deflection_rate,
             settings.alert_max_no_answer_share,
             settings.alert_max_daily_tickets,
+            settings.alert_max_queue_depth,
+            dict(targets) if settings.alert_first_response_over_sla else {},
+            settings.alert_growing_queue_days,
         )
 
 
@@ -103,6 +114,63 @@ def crossed(engine: Engine, thresholds: Thresholds, today: int) -> list[dict[str
                 "message": f"{tickets_today} tickets today, above {thresholds.max_daily_tickets}.",
             }
         )
+    return out + queue_crossed(engine, thresholds, today)
+
+
+def queue_crossed(engine: Engine, thresholds: Thresholds, today: int) -> list[dict[str, object]]:
+    """The helpdesk queue's thresholds: open tickets now, the last 7 days' median first
+    response per priority against its target, and the last N whole days' created/resolved."""
+    out: list[dict[str, object]] = []
+    if thresholds.max_queue_depth > 0:
+        depth = open_tickets(engine)
+        if depth > thresholds.max_queue_depth:
+            out.append(
+                {
+                    "kind": "queue_depth_high",
+                    "value": float(depth),
+                    "threshold": float(thresholds.max_queue_depth),
+                    "message": f"{depth} helpdesk tickets are open, above "
+                    f"{thresholds.max_queue_depth}.",
+                }
+            )
+    if thresholds.first_response_targets:
+        week = queue(engine, Scope(today - 6, today), SlaTargets(thresholds.first_response_targets))
+        late = [
+            (t.group, t.first_response_median_h, thresholds.first_response_targets[t.group])
+            for t in week.by_priority
+            if t.group in thresholds.first_response_targets
+            and t.responded >= MIN_QUEUE_SAMPLE
+            and t.first_response_median_h is not None
+            and t.first_response_median_h > thresholds.first_response_targets[t.group]
+        ]
+        if late:
+            worst = max(late, key=lambda x: x[1] / x[2])
+            out.append(
+                {
+                    "kind": "first_response_over_sla",
+                    "value": worst[1],
+                    "threshold": worst[2],
+                    "message": "Median first response of the last 7 days is over its SLA "
+                    "target: "
+                    + ", ".join(f"{p} {median:.1f} h (target {t:g} h)" for p, median, t in late)
+                    + ".",
+                }
+            )
+    days = thresholds.growing_queue_days
+    if days > 0:
+        recent = queue(engine, Scope(today - days, today - 1), SlaTargets()).days
+        if all(d.created > d.resolved for d in recent):
+            ratio = sum(d.created for d in recent) / max(1, sum(d.resolved for d in recent))
+            out.append(
+                {
+                    "kind": "queue_growing",
+                    "value": ratio,
+                    "threshold": 1.0,
+                    "message": f"More helpdesk tickets were created than resolved on each of "
+                    f"the last {days} days ({sum(d.created for d in recent)} created, "
+                    f"{sum(d.resolved for d in recent)} resolved).",
+                }
+            )
     return out
 
 

@@ -13,6 +13,7 @@ import yaml
 from sqlalchemy import Engine, func, select
 
 from server.insights.daily_counts import normalize_question
+from server.insights.resolutions import agent_replies
 from server.insights.scope import Scope
 from server.platform.days import day_date
 from server.tables import gap_questions
@@ -32,6 +33,8 @@ class GapCluster:
     pages: list[tuple[str, int]]
     draft: str = ""  # a KB article skeleton (markdown with front matter)
     days: dict[int, int] = field(default_factory=dict)
+    resolved_by_agents: int = 0  # solved helpdesk tickets whose session ended in this gap
+    agent_replies: list[str] = field(default_factory=list)  # unreviewed, newest first
 
 
 def gap_conditions(
@@ -53,9 +56,13 @@ def summarize(
     last_day: int,
     pages: Collection[str] | None,
     limit: int = 25,
+    only: int | None = None,
 ) -> list[GapCluster]:
-    """The clusters with gaps in [first_day, last_day] (on these pages), largest first."""
+    """The clusters with gaps in [first_day, last_day] (on these pages), largest first (only
+    the cluster `only`, if given)."""
     where = gap_conditions(first_day, last_day, pages, clustered=True)
+    if only is not None:
+        where.append(gap_questions.c.cluster_id == only)
     with engine.connect() as db:
         per_day = db.execute(
             select(gap_questions.c.cluster_id, gap_questions.c.day, func.count())
@@ -95,6 +102,7 @@ def summarize(
     reasons: dict[int, dict[str, int]] = defaultdict(dict)
     for cluster_id, reason, n in why:
         reasons[cluster_id][reason] = n
+    learned = agent_replies(engine, top)
     out = []
     for cluster_id in top:
         this_week = sum(n for d, n in days[cluster_id].items() if d > last_day - 7)
@@ -113,6 +121,8 @@ def summarize(
             questions=wording,
             pages=where_asked,
             days=days[cluster_id],
+            resolved_by_agents=learned[cluster_id].resolved,
+            agent_replies=learned[cluster_id].replies,
         )
         cluster.draft = draft_article(cluster, last_day)
         out.append(cluster)
@@ -182,7 +192,13 @@ def draft_article(cluster: GapCluster, last_day: int) -> str:
         "questions": asked[:5],
     }
     body = [f"<!-- {cluster.count} questions the knowledge base could not answer -->", ""]
-    body.append("Answer the question in the title in the first two sentences.")
+    if cluster.agent_replies:
+        # the answer agents gave, to edit into one (plain text: redacted, markup removed)
+        body.append(_markdown_text(cluster.agent_replies[0]))
+        for reply in cluster.agent_replies[1:]:
+            body += ["", "> " + _markdown_text(reply).replace("\n", "\n> ")]
+    else:
+        body.append("Answer the question in the title in the first two sentences.")
     for question in asked[1:5]:
         body += ["", f"## {article_title(question)}", "", "TODO"]
     return (
@@ -192,6 +208,29 @@ def draft_article(cluster: GapCluster, last_day: int) -> str:
         + "\n".join(body)
         + "\n"
     )
+
+
+def _markdown_text(text: str) -> str:
+    """An agent's plain-text reply as markdown that renders as that text: no HTML, no
+    headings or front-matter fences at a line's start."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    lines = []
+    for line in escaped.split("\n"):
+        if line.lstrip().startswith(("#", "---", "===", "```", "~~~")):
+            line = "\\" + line.lstrip()
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def draft_file(cluster: GapCluster) -> str:
+    """Where the draft goes in the knowledge base."""
+    return f"kb_articles/{slug(cluster.title)}.md"
+
+
+def one_cluster(engine: Engine, cluster_id: int, last_day: int) -> GapCluster | None:
+    """A cluster over the year up to `last_day`, every page (for its draft), if it has gaps."""
+    found = summarize(engine, last_day - 364, last_day, None, limit=1, only=cluster_id)
+    return found[0] if found else None
 
 
 def gaps(engine: Engine, scope: Scope, limit: int = 25) -> list[GapCluster]:

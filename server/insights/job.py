@@ -5,7 +5,9 @@ A pass, each step under its own lease so that one process at a time does it:
 1. the deflection log: sessions that got events or may have become final;
 2. the statistics: the daily counts of every day those sessions and events fall on, new
    knowledge-base gaps (embedded and clustered), deflections a later ticket on the same
-   topic undid (and the counts of their days), and prompt exposures;
+   topic undid (and the counts of their days), prompt exposures, and the replies of
+   solved helpdesk tickets attached to the gaps their sessions ended in (old unreviewed
+   ones expire);
 3. alerts: thresholds checked, undelivered alerts sent;
 4. the weekly report, once a week, if a destination is set.
 
@@ -30,7 +32,9 @@ from server.insights.durable import DurableDeflections
 from server.insights.exposures import PromptExposures
 from server.insights.gap_finder import Embed, GapFinder
 from server.insights.notify import Notifier
+from server.insights.queue import SlaTargets
 from server.insights.report import ReportSender
+from server.insights.resolutions import Resolutions
 from server.platform.database import writer_lock
 from server.platform.days import DAY_MS
 from server.platform.locks import JobLocks, release_lease, take_lease
@@ -60,8 +64,10 @@ class StatisticsJob:
         interval_s: float = 30,
         locks: JobLocks | None = None,
         durable_ms: int = 7 * DAY_MS,
+        resolutions: Resolutions | None = None,
     ) -> None:
         self.engine = engine
+        self.resolutions = resolutions or Resolutions(engine)
         self.deflection_log = deflection_log
         self.counts = DailyCounts(engine)
         self.gaps = gaps
@@ -92,6 +98,8 @@ class StatisticsJob:
         # a ticket may undo a deflection days back: those days are counted again
         self.counts.refresh(self.durable.recompute(self.durable.visitors_to_update(since)))
         self.exposures.update(watermark)
+        self.resolutions.attach(now)
+        self.resolutions.expire(now)
         release_lease(self.engine, JOB, self.owner, max(watermark, newest))
         self.alerts.check(now)
         self.reports.send_due(self.owner, now)
@@ -105,6 +113,7 @@ class StatisticsJob:
             newest = db.execute(select(func.max(events.c.received_at))).scalar_one() or 0
         sessions = self.deflection_log.rebuild(now)
         with writer_lock(self.engine), self.engine.begin() as db:
+            Resolutions.reset(db)
             for table in (
                 daily_counts,
                 gap_questions,
@@ -117,6 +126,8 @@ class StatisticsJob:
         self.gaps.cluster_pending()
         self.durable.rebuild()
         rows = self.counts.refresh(self.counts.days_with_events(0))
+        self.resolutions.relink()
+        self.resolutions.attach(now)
         visitors = self.exposures.update(0)
         watermark = take_lease(self.engine, JOB, self.owner, now, LEASE_MS)
         if watermark is not None:
@@ -125,13 +136,14 @@ class StatisticsJob:
 
     def forget(self, db: Connection, visitor: VisitorTrace) -> dict[str, int]:
         """Delete what the job derived from the visitor (log rows, exposures, gap questions,
-        reversed deflections), in the caller's transaction; `recount` their days once it is
-        committed."""
+        reversed deflections, agents' replies attached to gaps), in the caller's transaction;
+        `recount` their days once it is committed."""
         return {
             "deflections": DeflectionLog.forget(db, visitor),
             "prompt_exposures": PromptExposures.forget(db, visitor),
             "gap_questions": GapFinder.forget(db, visitor),
             "deflection_reversals": DurableDeflections.forget(db, visitor),
+            "gap_resolutions": Resolutions.forget(db, visitor),
         }
 
     def recount(self, days: Iterable[int]) -> int:
@@ -167,7 +179,8 @@ def build_statistics_job(
         DeflectionLog(engine, int(settings.deflection_window_hours * 3_600_000)),
         GapFinder(engine, embed, settings.gap_similarity),
         AlertChecker(engine, Thresholds.from_settings(settings), notifier),
-        ReportSender(engine, notifier),
+        ReportSender(engine, notifier, SlaTargets.from_settings(settings)),
         locks=locks,
         durable_ms=settings.durable_days * DAY_MS,
+        resolutions=Resolutions(engine, settings.suggestion_max_age_days),
     )

@@ -2,7 +2,9 @@
 
 A week is an ISO week, Monday to Sunday (UTC). The report lists the knowledge-base gaps
 and ticket categories of the week with counts, the trend against the week before, pages
-and sample questions, then the spikes and the top questions. The statistics job sends the
+and sample questions, the helpdesk queue (created, resolved, open, first-response and
+resolution times, SLA breaches, beside the self-service resolution rate), then the spikes
+and the top questions. The statistics job sends the
 report of the week that just ended to the `notify_*` destinations once, on Monday.
 """
 
@@ -19,6 +21,7 @@ from server.insights.breakdowns import top_questions
 from server.insights.gap_summary import gaps, trend
 from server.insights.notify import Notifier
 from server.insights.overview import overview
+from server.insights.queue import Queue, SlaTargets, queue
 from server.insights.scope import Scope, sums_by
 from server.insights.spikes import spikes
 from server.platform.days import day_number, today, week_name, week_of
@@ -28,9 +31,11 @@ logger = logging.getLogger(__name__)
 JOB = "weekly_report"
 
 
-def send_report(engine: Engine, notifier: Notifier, monday: date, key: str) -> None:
+def send_report(
+    engine: Engine, notifier: Notifier, monday: date, key: str, sla: SlaTargets | None = None
+) -> None:
     """Send the week's report to the `notify_*` destinations; `key` makes a resend a no-op."""
-    text = weekly_report(engine, monday)
+    text = weekly_report(engine, monday, sla=sla)
     name = week_name(monday)
     notifier.send(
         "weekly_report",
@@ -60,7 +65,59 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def weekly_report(engine: Engine, monday: date, pages: frozenset[str] | None = None) -> str:
+def _hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} h"
+
+
+def queue_lines(now: Queue, then: Queue) -> list[str]:
+    """The helpdesk queue this week against the week before, as a markdown table."""
+    if not (now.created or now.resolved or now.open_end or then.created or then.resolved):
+        return ["No helpdesk events for these weeks."]
+    rows = [
+        ("Tickets created", str(now.created), str(then.created)),
+        ("Tickets resolved", str(now.resolved), str(then.resolved)),
+        ("Open at the end of the week", str(now.open_end), str(then.open_end)),
+        (
+            "Created per resolved",
+            "—" if now.created_per_resolved is None else f"{now.created_per_resolved:.2f}",
+            "—" if then.created_per_resolved is None else f"{then.created_per_resolved:.2f}",
+        ),
+        (
+            "First response, median / p90",
+            f"{_hours(now.overall.first_response_median_h)} / "
+            f"{_hours(now.overall.first_response_p90_h)}",
+            f"{_hours(then.overall.first_response_median_h)} / "
+            f"{_hours(then.overall.first_response_p90_h)}",
+        ),
+        (
+            "Resolution, median / p90",
+            f"{_hours(now.overall.resolution_median_h)} / {_hours(now.overall.resolution_p90_h)}",
+            f"{_hours(then.overall.resolution_median_h)} / {_hours(then.overall.resolution_p90_h)}",
+        ),
+        (
+            "SLA breaches, first response / resolution",
+            f"{now.first_response_breaches} / {now.resolution_breaches}",
+            f"{then.first_response_breaches} / {then.resolution_breaches}",
+        ),
+        (
+            "Self-service resolution rate",
+            _percent(now.self_service_resolution_rate),
+            _percent(then.self_service_resolution_rate),
+        ),
+    ]
+    return [
+        "| | this week | week before |",
+        "| --- | ---: | ---: |",
+        *[f"| {label} | {a} | {b} |" for label, a, b in rows],
+    ]
+
+
+def weekly_report(
+    engine: Engine,
+    monday: date,
+    pages: frozenset[str] | None = None,
+    sla: SlaTargets | None = None,
+) -> str:
     first = day_number(monday)
     scope = Scope(first, first + 6, None, pages)
     before = Scope(first - 7, first - 1, None, pages)
@@ -105,6 +162,9 @@ def weekly_report(engine: Engine, monday: date, pages: frozenset[str] | None = N
             f"- {_md(category)}: {metrics['tickets']} ({trend(metrics['tickets'], previous)} "
             f"from {previous})"
         )
+    targets = sla or SlaTargets()
+    lines += ["", "## Support queue", ""]
+    lines += queue_lines(queue(engine, scope, targets), queue(engine, before, targets))
     found = spikes(engine, scope)
     lines += ["", "## Spikes", ""]
     if not found:
@@ -123,9 +183,10 @@ def weekly_report(engine: Engine, monday: date, pages: frozenset[str] | None = N
 class ReportSender:
     """Sends last week's report once, on the first pass after the week ended."""
 
-    def __init__(self, engine: Engine, notifier: Notifier) -> None:
+    def __init__(self, engine: Engine, notifier: Notifier, sla: SlaTargets | None = None) -> None:
         self.engine = engine
         self.notifier = notifier
+        self.sla = sla
 
     def send_due(self, owner: str, now: int | None = None) -> date | None:
         if not self.notifier.configured:
@@ -139,7 +200,9 @@ class ReportSender:
             release_lease(self.engine, JOB, owner, sent)
             return None
         try:
-            send_report(self.engine, self.notifier, last_week, f"report:{week_name(last_week)}")
+            send_report(
+                self.engine, self.notifier, last_week, f"report:{week_name(last_week)}", self.sla
+            )
         except Exception as exc:
             logger.warning("weekly report not sent: %s", exc)
             release_lease(self.engine, JOB, owner, sent)
