@@ -16,7 +16,7 @@ help: ## List the targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 WIDGET := widget/dist/widget.js
-WIDGET_SOURCES := $(wildcard widget/src/*.js widget/src/**/*.js)
+WIDGET_SOURCES := $(wildcard widget/src/*.js widget/src/**/*.js) widget/build.mjs
 
 # Debian packages: node and npm build the widget; the tests run Chromium, PostgreSQL and Redis.
 APT_NEEDS := $(if $(shell command -v npm),,nodejs npm)

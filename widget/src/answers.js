@@ -2,11 +2,13 @@
 // citation and feedback, suggested articles, no answer, or an error with retry).
 import { cfg } from './config.js'
 import { h, btn, safe } from './dom.js'
-import { t, CONTACT, ERROR, HELPFUL, NO, NONE, RELATED, SORRY, SUGGEST, THANKS, WAIT, YES } from './i18n.js'
+import { t } from './strings.js'
+import { CONTACT, ERROR, HELPFUL, NO, NONE, RELATED, SORRY, SUGGEST, THANKS, WAIT, YES } from './keys.js'
 import { req } from './http.js'
 import { log } from './events.js'
 import { emit } from './bus.js'
-import { href, pageInfo } from './page.js'
+import { href } from './page.js'
+import { pageInfo, helpBase } from './pageinfo.js'
 import { session, visitor } from './storage.js'
 import { transcript, replied } from './conversation.js'
 import { conv, open, show, say, scrollTo, oops, views } from './panel.js'
@@ -16,7 +18,7 @@ const link = (s, source, text = s.title, fd) =>
     'a',
     {
       'data-fd': fd,
-      href: new URL(s.url, cfg.help + '/').href,
+      href: new URL(s.url, helpBase() + '/').href,
       onclick: (e) => {
         if (e.ctrlKey || e.metaKey || e.shiftKey) return
         e.preventDefault()
