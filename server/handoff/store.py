@@ -112,6 +112,7 @@ class TicketStore:
             for line in msgspec.to_builtins(request.transcript)
         ]
         context["page"] = self._page(msgspec.to_builtins(request.page)) if request.page else None
+        context["form_suggestions"] = msgspec.to_builtins(request.suggested)
         row = {
             "id": ticket_id,
             "site": request.site,

@@ -3,7 +3,8 @@
 A scope is a range of UTC days and, optionally, a page pattern. Definitions (the README's
 dashboard section says the same):
 
-- deflected sessions: sessions whose outcome is `deflected_confirmed` or `deflected_implied`;
+- deflected sessions: sessions whose outcome is `deflected_confirmed`, `deflected_implied` or
+  `deflected_form`;
 - deflection rate: deflected sessions / (deflected sessions + tickets);
 - self-service resolution rate: deflected sessions / every self-service session (deflected,
   ticket or abandoned);
@@ -107,7 +108,11 @@ def rate(numerator: float, denominator: float) -> float | None:
 
 
 def deflected(metrics: Mapping[str, int]) -> int:
-    return metrics.get("deflected_confirmed", 0) + metrics.get("deflected_implied", 0)
+    return (
+        metrics.get("deflected_confirmed", 0)
+        + metrics.get("deflected_implied", 0)
+        + metrics.get("deflected_form", 0)
+    )
 
 
 def deflection_rate(metrics: Mapping[str, int]) -> float | None:

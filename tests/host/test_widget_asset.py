@@ -110,7 +110,14 @@ def test_api_allows_cross_origin_calls_from_the_host_page(client: Client) -> Non
 
 
 @pytest.mark.parametrize(
-    "path", ["/demo/", "/demo/settings/billing", "/demo/projects/7/board", "/demo/onboarding"]
+    "path",
+    [
+        "/demo/",
+        "/demo/settings/billing",
+        "/demo/projects/7/board",
+        "/demo/onboarding",
+        "/demo/support",
+    ],
 )
 def test_demo_pages_embed_the_readme_snippet_under_a_strict_csp(client: Client, path: str) -> None:
     response = client.get(path)

@@ -9,6 +9,7 @@ from server.platform.locks import take_lease
 from server.services import services_of
 from server.tables import deflections
 from tests.sessions import (
+    ADMIN,
     DAY,
     EXPECTED,
     HOUR,
@@ -19,6 +20,7 @@ from tests.sessions import (
     outcomes,
     seed,
     seeded,
+    send,
 )
 
 
@@ -62,3 +64,65 @@ def test_only_one_process_runs_the_job_at_a_time(client: Client) -> None:
     assert take_lease(log.engine, "deflections", "process-a", T0, 60_000) is not None
     assert log.run_once("process-b", now=T0 + 1000) is None  # a holds the lease
     assert log.run_once("process-b", now=T0 + 61_000) is not None  # a's lease ran out
+
+
+def _form_session(client: Client, session: str, visitor: str, at: int, form: str) -> None:
+    """Suggestions shown for a contact form's message, and one of them opened."""
+    send(
+        client,
+        session,
+        visitor,
+        at,
+        "form_suggestions_shown",
+        form=form,
+        request_id=f"r-{session}",
+        article_ids=["billing-update-payment-card", "billing-failed-payments"],
+        answered=True,
+    )
+    send(
+        client,
+        session,
+        visitor,
+        at + 1000,
+        "article_opened",
+        article_id="billing-update-payment-card",
+        source="form",
+    )
+
+
+def test_a_form_suggestion_read_and_the_form_left_unsent_is_deflected_form(
+    client: Client,
+) -> None:
+    _form_session(client, "s-form", "v-form", T0, "contact")  # read, never sent
+    _form_session(client, "s-host", "v-host", T0, "host")  # read, then the host's form sent
+    send(client, "s-host", "v-host", T0 + 5000, "form_submitted", form="host")
+    _form_session(client, "s-sent", "v-sent", T0, "contact")  # read, then sent anyway
+    file_ticket(client, "s-sent", "v-sent", "ticket-f-000001")
+    # shown but none opened: an article was never read, nothing useful seen
+    send(
+        client,
+        "s-unread",
+        "v-unread",
+        T0,
+        "form_suggestions_shown",
+        form="host",
+        article_ids=["billing-failed-payments"],
+        answered=False,
+    )
+    log = log_of(client)
+    log.run_once("test", now=T0 + HOUR)
+    assert "s-form" not in outcomes(client)  # a ticket may still follow
+    log.run_once("test", now=T0 + 2 * DAY)
+    assert outcomes(client) == {
+        "s-form": "deflected_form",
+        "s-host": "ticket",
+        "s-sent": "ticket",
+        "s-unread": "abandoned",
+    }
+    admin = client.get(
+        "/api/v1/admin/deflections", params={"outcome": "deflected_form"}, headers=ADMIN
+    )
+    assert admin.status_code == 200, admin.text
+    body = admin.json()
+    assert [r["session_id"] for r in body["deflections"]] == ["s-form"]
+    assert "deflected_form" in body["outcomes"]

@@ -31,7 +31,8 @@ const link = (s, source, text = s.title, fd) =>
 const contactBtn = () => h('p', {}, btn('contact', t(CONTACT), views.contact))
 const list = (sources) => h('ul', {}, ...sources.map((s) => h('li', {}, link(s, 'suggestion'), s.snippet && h('p', { text: s.snippet }))))
 
-const ask = safe(async (q, turn) => {
+// source 'page': one of the page's questions (pagehelp.js)
+const ask = safe(async (q, turn, source) => {
   q = String(q).trim().slice(0, 1000)
   if (!q) return
   open('api')
@@ -58,7 +59,7 @@ const ask = safe(async (q, turn) => {
     say(said)
     transcript.push({ role: 'frontdesk', text: said, article_id: a && a.article_id })
   }
-  log('question_asked', { question: q, request_id, status: st })
+  log('question_asked', { question: q, request_id, status: st, source })
   if (!d) return box.replaceChildren(...oops(() => (box.remove(), ask(q, turn)))), say(t(ERROR))
   replied(request_id)
   if (st == 'answered' && a) {

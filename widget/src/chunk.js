@@ -4,6 +4,8 @@ import { open, close, views } from './panel.js'
 import './answers.js'
 import './reader.js'
 import './contact.js'
+import './pagehelp.js'
+import { deflect, end } from './deflect.js'
 import { loaded } from './lazy.js'
 
-loaded({ open, close, views, deflect: () => {}, end: () => {} })
+loaded({ open, close, views, deflect, end })

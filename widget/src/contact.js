@@ -1,5 +1,6 @@
 // Contact: the hand-off to a human. A ticket form prefilled from identify and the
-// conversation; an error keeps what was typed and is shown and announced as text.
+// conversation, with answers for the message while it is typed (suggest.js); an error keeps
+// what was typed and is shown and announced as text.
 import { cfg } from './config.js'
 import { h } from './dom.js'
 import { t } from './strings.js'
@@ -21,6 +22,7 @@ const who = (u = user, o = u && {}) => {
   return o
 }
 import { contactView, screen, say, views } from './panel.js'
+import { suggest } from './suggest.js'
 
 const field = (id, label, tag, attrs, required) => [
   h('label', { for: id }, t(label), required && h('span', { class: 'mu', text: ` (${t(REQUIRED)})` })),
@@ -36,6 +38,7 @@ const contact = () => {
   const [ln, name] = field('name', NAME, 'input', { autocomplete: 'name', value: u?.name })
   const [lm, msg] = field('message', MESSAGE, 'textarea', {}, true)
   msg.value = transcript.map((x) => (x.role == 'user' ? 'Q: ' : 'A: ') + x.text).join('\n\n')
+  const sg = suggest(msg, 'contact') // answers for the message while it is typed
   const err = h('p', { class: 'er', role: 'alert', 'data-fd': 'ticket-error' })
   const form = h(
     'form',
@@ -64,6 +67,7 @@ const contact = () => {
             page: pageInfo(),
             user: u,
             transcript,
+            suggested: sg.shown,
           })
         } catch {}
         busy = 0
@@ -77,7 +81,7 @@ const contact = () => {
         } else err.textContent = t(FAIL) + ' ' + (d.detail || d.title || '')
       },
     },
-    le, email, ln, name, lm, msg, err,
+    le, email, ln, name, lm, msg, sg.box, err,
     h('p', {}, h('button', { type: 'submit', class: 'pr', 'data-fd': 'ticket-send' }, t(SEND))),
   )
   screen(contactView, h('h3', { text: t(CONTACT) }), form)

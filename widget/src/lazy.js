@@ -1,7 +1,7 @@
 // Lazy: the panel's file (dist/panel.js, served as /widget/<content hash>.js), fetched once
 // when the user is about to open help: the launcher hovered or focused, a prompt shown, a
 // call that needs the panel, or idle time after the page loaded. Calls that need it wait for
-// it in order; a failed fetch is tried again on the next occasion.
+// it in order; a failed fetch is tried again on the next occasion, or when back online.
 import { tag } from './config.js'
 import { safe } from './dom.js'
 
@@ -16,7 +16,7 @@ export const warm = () => {
   const s = (tried = document.createElement('script'))
   s.src = new URL('/widget/' + PANEL_HASH + '.js', tag ? tag.src : location.href).href
   s.nonce = tag?.nonce
-  s.onerror = () => (s.remove(), (tried = 0))
+  s.onerror = () => (s.remove(), (tried = 0), addEventListener('online', warm, { once: true })) // offline: again once online
   document.head.append(s)
 }
 

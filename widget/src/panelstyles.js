@@ -39,4 +39,11 @@ h3{font-size:15px;margin-top:16px}\
 .rd h2,.rd h3{font-size:16px}\
 .rd ul,.rd ol{padding-inline-start:22px}\
 .rd pre{overflow:auto}\
-.rd img{max-width:100%}`
+.rd img{max-width:100%}\
+[data-fd=page-help]{margin-bottom:16px}\
+.pq{width:100%;text-align:start;font-weight:400}\
+.sg{margin-top:8px;padding:8px 12px 12px;border:1px solid var(--bd);border-radius:8px;background:var(--bg)}\
+.sg ul{list-style:none}\
+.sg li,.sg blockquote{margin-top:8px}\
+.sg li>button{width:100%;text-align:start}\
+.dx{position:fixed;margin:0;max-height:50vh;overflow:auto;box-shadow:0 6px 20px #0003}`

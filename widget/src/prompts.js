@@ -22,6 +22,9 @@ let seq = 0
 
 export const track = (name) => emit('track:' + name)
 
+// the prompts for this page, as the server listed them (the panel shows their questions)
+export const pagePrompts = () => data
+
 // listeners, timers and observers of this page's triggers, undone on the next page
 const L = (o, types, f, g = safe(f)) => types.split(' ').map((t) => (o.addEventListener(t, g, !0), offs.push(() => o.removeEventListener(t, g, !0))))
 const watch = (f, o = new MutationObserver(f)) => (f(), offs.push(() => o.disconnect()), o.observe(document.documentElement, { subtree: !0, childList: !0, attributes: !0 }))
