@@ -78,7 +78,7 @@ bench-events: install ## Benchmark event ingestion (batches of 20) on SQLite and
 	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,apt-get update -q && apt-get install -y -q postgresql)
 	$(BIN)/python bench/events_bench.py
 
-bench-widget: install ## Benchmark the widget's size, time to launcher and main-thread time in Chromium
+bench-widget: install ## Benchmark the widget's sizes, time to launcher, long tasks, cold panel open and main-thread time in Chromium
 	$(if $(strip $(TEST_APT_NEEDS)),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(TEST_APT_NEEDS))
 	$(BIN)/python bench/widget_bench.py
 

@@ -52,6 +52,12 @@ class QuestionAsked(Event, tag="question_asked", kw_only=True):
     status: Literal["answered", "suggested", "no_answer", "error"]
     source: Literal["page"] | None = None  # "page": one of the page's questions, clicked
 
+    def data(self) -> dict[str, Any]:
+        data = super().data()
+        if data["source"] is None:  # a question typed: stored as before there were sources
+            del data["source"]
+        return data
+
 
 class AnswerShown(Event, tag="answer_shown", kw_only=True):
     request_id: Id

@@ -28,8 +28,8 @@ def test_the_first_load_has_no_panel_and_opening_fetches_it_once(
     assert fetched == []
     assert page.evaluate(f"{SHADOW}.querySelector('[data-fd=panel]')") is None
 
-    fd(page, "launcher").hover()  # about to open: the panel's file comes now
-    page.wait_for_function(f"() => {SHADOW}.adoptedStyleSheets.length > 2")
+    with page.expect_request_finished(lambda r: bool(PANEL_FILE.search(r.url))):
+        fd(page, "launcher").hover()  # about to open: the panel's file comes now
     assert len(fetched) == 1
     fd(page, "launcher").click()
     expect(fd(page, "panel")).to_be_visible()
@@ -54,9 +54,10 @@ def test_calls_and_events_made_offline_before_the_panel_loaded_are_delivered_onl
     open_demo(page, frontdesk_server, "/demo/")
     visitor = visitor_id(page)
     context.set_offline(True)
-    page.evaluate("Frontdesk('open')")  # needs the panel's file, which cannot come now
-    page.evaluate("history.pushState({}, '', '/demo/offline-step')")  # logs page_changed
-    page.evaluate("Frontdesk('ask', 'How do I change the credit card I pay with?')")
+    # (in braces: a call waiting for the panel's file returns nothing to wait for)
+    page.evaluate("() => { Frontdesk('open') }")  # needs the panel's file: cannot come now
+    page.evaluate("() => { history.pushState({}, '', '/demo/offline-step') }")  # page_changed
+    page.evaluate("() => { Frontdesk('ask', 'How do I change the credit card I pay with?') }")
     page.wait_for_timeout(1500)
     expect(fd(page, "launcher")).to_be_visible()
     assert page.evaluate(f"{SHADOW}.querySelector('[data-fd=panel]')") is None

@@ -126,3 +126,47 @@ def test_a_form_suggestion_read_and_the_form_left_unsent_is_deflected_form(
     body = admin.json()
     assert [r["session_id"] for r in body["deflections"]] == ["s-form"]
     assert "deflected_form" in body["outcomes"]
+
+
+def test_page_help_and_form_deflections_are_counted_per_page(client: Client) -> None:
+    page = "/settings/billing/plan"
+    send(client, "s-page", "v-page", T0, "widget_opened", page, source="launcher")
+    send(
+        client,
+        "s-page",
+        "v-page",
+        T0 + 100,
+        "page_help_shown",
+        page,
+        article_ids=["billing-change-plan", "billing-cancel-subscription"],
+        questions=1,
+    )
+    send(
+        client,
+        "s-page",
+        "v-page",
+        T0 + 200,
+        "article_opened",
+        page,
+        article_id="billing-change-plan",
+        source="page",
+    )
+    _form_session(client, "s-form", "v-form", T0 + HOUR, "contact")
+    services_of(client.app).statistics.rebuild(now=T0 + 2 * DAY)
+    response = client.get(
+        "/api/v1/admin/pages",
+        params={"start": "2025-11-24", "end": "2025-11-24"},
+        headers=ADMIN,
+    )
+    assert response.status_code == 200, response.text
+    rows = {r["key"]: r for r in response.json()["pages"]}
+    assert rows[page]["extra"]["page_help_shown"] == 1
+    assert rows[page]["extra"]["page_help_clicked"] == 1
+    billing = rows["/settings/billing"]  # where the contact form was
+    assert billing["extra"]["deflected_form"] == 1 and billing["deflections"] == 1
+    overview = client.get(
+        "/api/v1/admin/overview",
+        params={"start": "2025-11-24", "end": "2025-11-24"},
+        headers=ADMIN,
+    ).json()
+    assert overview["overview"]["totals"]["deflected_form"] == 1

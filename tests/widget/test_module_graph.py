@@ -17,10 +17,10 @@ from tests.conftest import ROOT
 WIDGET = ROOT / "widget"
 ESBUILD = WIDGET / "node_modules" / ".bin" / "esbuild"
 # what the panel shows; panel.js is the shell
-VIEWS = {"answers.js", "reader.js", "contact.js"}
+VIEWS = {"answers.js", "reader.js", "contact.js", "pagehelp.js"}
 # the panel's file: the shell, the views, their strings and styles, its entry point
 PANEL = {"panel.js", "chunk.js", "strings.js", "panelstyles.js", "pageinfo.js", "conversation.js"}
-PANEL |= VIEWS
+PANEL |= VIEWS | {"suggest.js", "deflect.js"}
 
 Graph = dict[str, list[str]]
 

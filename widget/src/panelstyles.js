@@ -45,5 +45,6 @@ h3{font-size:15px;margin-top:16px}\
 .sg{margin-top:8px;padding:8px 12px 12px;border:1px solid var(--bd);border-radius:8px;background:var(--bg)}\
 .sg ul{list-style:none}\
 .sg li,.sg blockquote{margin-top:8px}\
+.sg li p{margin-top:6px}\
 .sg li>button{width:100%;text-align:start}\
 .dx{position:fixed;margin:0;max-height:50vh;overflow:auto;box-shadow:0 6px 20px #0003}`

@@ -58,6 +58,7 @@ export const suggest = (field, form) => {
     box.hidden = !items[0]
     box.replaceChildren(h('p', { id, class: 'mu', text: t(MAY_HELP) }), h('ul', {}, ...items.map((x) => h('li', {}, ...x))))
     if (!items[0]) return
+    form == 'contact' && box.scrollIntoView({ block: 'nearest' }) // within the panel
     const ids = [a && a.article_id, ...rest.slice(0, a ? 2 : 3).map((s) => s.article_id)].filter((x) => x)
     for (const x of ids) shown.some((s) => s.article_id == x) || shown.push({ article_id: x, answered: x == (a && a.article_id) })
     shown.splice(12)
