@@ -13,6 +13,7 @@ import { suggest } from './suggest.js'
 
 let undo = []
 let n = 0
+const fields = new Set() // each field once
 const at = {} // each deflector's place, as a rule of one constructed stylesheet (no style attributes)
 const places = css('')
 const placed = () => places.replaceSync(Object.values(at).join(''))
@@ -20,6 +21,8 @@ const placed = () => places.replaceSync(Object.values(at).join(''))
 export const deflect = (sel, o = {}) => {
   const field = document.querySelector(sel)
   if (!field || !/^(TEXTAREA|INPUT)$/.test(field.tagName)) return debug('deflect: no textarea or input', sel)
+  if (fields.has(field)) return
+  fields.add(field)
   mount() // the panel's styles
   root.adoptedStyleSheets.includes(places) || (root.adoptedStyleSheets = [...root.adoptedStyleSheets, places])
   const { box, shown } = suggest(field, 'host')
@@ -44,6 +47,7 @@ export const deflect = (sel, o = {}) => {
   addEventListener('resize', place)
   place()
   undo.push(() => {
+    fields.delete(field)
     delete at[k]
     placed()
     box.remove()
