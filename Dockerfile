@@ -11,11 +11,12 @@
 ARG PYTHON_VERSION=3.11
 ARG NODE_VERSION=22
 
-# -- widget: widget/dist/widget.js (as `make install` builds it) ------------------------
+# -- widget: widget/dist/widget.js and panel.js (as `make install` builds them) ----------
 FROM node:${NODE_VERSION}-slim AS widget
 WORKDIR /src
 COPY widget/package.json widget/package-lock.json widget/
 RUN npm ci --prefix widget --no-audit --no-fund --loglevel=error
+COPY widget/build.mjs widget/
 COPY widget/src widget/src
 RUN npm run --prefix widget build
 
@@ -48,13 +49,13 @@ COPY ingest /src/ingest
 # hadolint ignore=DL3013
 RUN pip install --no-deps /src
 
-# The server reads the widget from ../widget/dist/widget.js beside its package
+# The server reads the widget from ../widget/dist/ (widget.js, panel.js) beside its package
 # (server/host/widget_asset.py): for an installed package that is under site-packages.
-COPY --from=widget /src/widget/dist/widget.js /tmp/widget.js
+COPY --from=widget /src/widget/dist/widget.js /src/widget/dist/panel.js /tmp/widget/
 RUN target="$(python -c 'from server.host.widget_asset import WIDGET_FILE; print(WIDGET_FILE)')" \
  && mkdir -p "$(dirname "$target")" \
- && cp /tmp/widget.js "$target" \
- && echo "widget: $target"
+ && cp /tmp/widget/widget.js /tmp/widget/panel.js "$(dirname "$target")" \
+ && echo "widget: $(dirname "$target")"
 
 # -- runtime --------------------------------------------------------------------------
 FROM python:${PYTHON_VERSION}-slim

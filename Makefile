@@ -16,7 +16,7 @@ help: ## List the targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 WIDGET := widget/dist/widget.js
-WIDGET_SOURCES := $(wildcard widget/src/*.js widget/src/**/*.js)
+WIDGET_SOURCES := $(wildcard widget/src/*.js widget/src/**/*.js) widget/build.mjs
 
 # Debian packages: node and npm build the widget; the tests run Chromium, PostgreSQL and Redis.
 APT_NEEDS := $(if $(shell command -v npm),,nodejs npm)
@@ -78,7 +78,7 @@ bench-events: install ## Benchmark event ingestion (batches of 20) on SQLite and
 	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,apt-get update -q && apt-get install -y -q postgresql)
 	$(BIN)/python bench/events_bench.py
 
-bench-widget: install ## Benchmark the widget's size, time to launcher and main-thread time in Chromium
+bench-widget: install ## Benchmark the widget's sizes, time to launcher, long tasks, cold panel open and main-thread time in Chromium
 	$(if $(strip $(TEST_APT_NEEDS)),apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(TEST_APT_NEEDS))
 	$(BIN)/python bench/widget_bench.py
 

@@ -41,7 +41,10 @@ from server.settings import Settings, load_settings
 
 TEMPLATES = Path(__file__).with_name("templates")
 # what the widget and outside tools call: no dashboard session
-PUBLIC_PATHS = ["^/api/v1/(ask|search|articles|events|prompts|tickets|helpdesk)", "^/widget"]
+PUBLIC_PATHS = [
+    "^/api/v1/(ask|search|articles|page-articles|events|prompts|tickets|helpdesk)",
+    "^/widget",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -50,6 +50,7 @@ PUBLIC_OPERATIONS = {
     "GET /readyz",
     "POST /api/v1/ask",
     "GET /api/v1/search",
+    "GET /api/v1/page-articles",
     "GET /api/v1/articles/{article_id}",
     "POST /api/v1/events",
     "GET /api/v1/prompts",

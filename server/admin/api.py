@@ -104,7 +104,10 @@ class AdminController(Controller):
         end: End = None,
         page: Page = None,
         outcome: Annotated[
-            Literal["deflected_confirmed", "deflected_implied", "ticket", "abandoned"] | None,
+            Literal[
+                "deflected_confirmed", "deflected_implied", "deflected_form", "ticket", "abandoned"
+            ]
+            | None,
             QueryParameter(),
         ] = None,
         format: Format = "json",

@@ -121,6 +121,7 @@ def _overview(views: NamedDependency[Views], scope: Scope) -> dict[str, Any]:
             p.tickets,
             p.deflected_confirmed,
             p.deflected_implied,
+            p.deflected_form,
             _percent(p.deflection_rate),
         )
         for p in summary.daily
@@ -129,7 +130,7 @@ def _overview(views: NamedDependency[Views], scope: Scope) -> dict[str, Any]:
         (
             p.start,
             p.tickets,
-            p.deflected_confirmed + p.deflected_implied,
+            p.deflected_confirmed + p.deflected_implied + p.deflected_form,
             p.sessions,
             _percent(p.deflection_rate),
             _percent(p.durable_rate),

@@ -164,6 +164,7 @@ def overview_charts(view: dict[str, Any]) -> dict[str, Chart]:
                 "Tickets": [float(p.tickets) for p in summary.daily],
                 "Deflected, confirmed": [float(p.deflected_confirmed) for p in summary.daily],
                 "Deflected, implied": [float(p.deflected_implied) for p in summary.daily],
+                "Deflected, by a form": [float(p.deflected_form) for p in summary.daily],
             },
         ),
         "rates": line_chart(

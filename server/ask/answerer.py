@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ingest.live import LiveIndex
+from ingest.pages import matches
 from ingest.store import IndexCollection
 from server.ask.calibration import Calibration, off_topic_questions
 from server.ask.decision import Decider, Decision
@@ -188,6 +189,22 @@ class Answerer:
             ranked.append((score, info.title, info))
         ranked.sort(key=lambda item: (-item[0], item[1]))
         return [SearchHit(i.id, i.title, i.url) for _, _, i in ranked[:MAX_SEARCH_RESULTS]]
+
+    def page_articles(self, page: str, locale: str | None, limit: int) -> list[SearchHit]:
+        """The articles whose `pages` match the page (a route or URL), the most specific
+        pattern first (the longest that matches), then by title."""
+        snapshot, _ = self.current()
+        locales = self.retriever.locales_for(locale)
+        ranked = []
+        for article_id in snapshot.article_ids:
+            info = snapshot.articles[article_id]
+            if info.locale not in locales:
+                continue
+            fitting = [len(p) for p in info.pages if matches(p, page)]
+            if fitting:
+                ranked.append((-max(fitting), locales.index(info.locale), info.title, info))
+        ranked.sort(key=lambda item: item[:3])
+        return [SearchHit(i.id, i.title, i.url) for *_, i in ranked[:limit]]
 
 
 def conversation_text(question: str, earlier: Sequence[str]) -> str | None:

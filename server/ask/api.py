@@ -1,4 +1,5 @@
-"""`/api/v1/ask`, `/articles/{id}` and `/search`: ask, read an article, type-ahead search."""
+"""`/api/v1/ask`, `/articles/{id}`, `/search` and `/page-articles`: ask, read an article,
+type-ahead search, and the articles for a page."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from server.ask.schemas import (
     ArticleView,
     AskRequest,
     AskResponse,
+    PageArticlesResponse,
     SearchResponse,
 )
-from server.fields import LOCALE_PATTERN, PAGE_URL_PATTERN
+from server.fields import LOCALE_PATTERN, PAGE_URL_PATTERN, ROUTE_PATTERN
 from server.platform.admission import Admission
 from server.platform.metrics import ANSWERS
 from server.platform.problems import problem_responses
@@ -122,3 +124,31 @@ class AskController(Controller):
         except IndexNotReadyError as exc:
             raise ServiceUnavailableException(detail=str(exc)) from None
         return SearchResponse(q, results)
+
+    @get("/page-articles", sync_to_thread=True, responses=problem_responses(400, 503))
+    def page_articles(
+        self,
+        answerer: NamedDependency[Answerer],
+        url: Annotated[
+            str | None,
+            QueryParameter(max_length=2048, pattern=PAGE_URL_PATTERN, description="The page URL."),
+        ] = None,
+        route: Annotated[
+            str | None,
+            QueryParameter(pattern=ROUTE_PATTERN, description="The host's route template."),
+        ] = None,
+        locale: Annotated[str | None, QueryParameter(pattern=LOCALE_PATTERN)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=10, description="At most this many.")] = 3,
+    ) -> PageArticlesResponse:
+        """The articles whose `pages` match the page, matched against the route when there is
+        one (else the URL's path), the most specific pattern first: what the widget shows
+        when it opens, before the user types."""
+        if url is None and route is None:
+            raise invalid("url", "give the page's url, its route, or both")
+        check_page_url(url, "url")
+        page = route or url
+        assert page is not None
+        try:
+            return PageArticlesResponse(answerer.page_articles(page, locale, limit))
+        except IndexNotReadyError as exc:
+            raise ServiceUnavailableException(detail=str(exc)) from None

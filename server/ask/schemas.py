@@ -90,3 +90,9 @@ class SearchHit(msgspec.Struct):
 class SearchResponse(msgspec.Struct):
     query: str
     results: list[SearchHit]
+
+
+class PageArticlesResponse(msgspec.Struct):
+    """The articles for a page: those whose `pages` match it, the most specific first."""
+
+    articles: list[SearchHit]

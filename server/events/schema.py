@@ -50,6 +50,13 @@ class QuestionAsked(Event, tag="question_asked", kw_only=True):
     question: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
     request_id: Id | None = None
     status: Literal["answered", "suggested", "no_answer", "error"]
+    source: Literal["page"] | None = None  # "page": one of the page's questions, clicked
+
+    def data(self) -> dict[str, Any]:
+        data = super().data()
+        if data["source"] is None:  # a question typed: stored as before there were sources
+            del data["source"]
+        return data
 
 
 class AnswerShown(Event, tag="answer_shown", kw_only=True):
@@ -69,7 +76,9 @@ class NoAnswerShown(Event, tag="no_answer_shown", kw_only=True):
 
 class ArticleOpened(Event, tag="article_opened", kw_only=True):
     article_id: Id
-    source: Literal["answer", "suggestion", "search", "api", "prompt"]
+    # "page": from the articles for the page the panel opened with; "form": from the
+    # suggestions for what the user typed in a contact form (the widget's or the host's)
+    source: Literal["answer", "suggestion", "search", "api", "prompt", "page", "form"]
 
 
 class Feedback(Event, tag="feedback", kw_only=True):
@@ -107,6 +116,32 @@ class PromptDismissed(Event, tag="prompt_dismissed", kw_only=True):
     prompt_id: PromptId
 
 
+class PageHelpShown(Event, tag="page_help_shown", kw_only=True):
+    """The panel opened with help for the page: its articles and the page's questions."""
+
+    article_ids: Annotated[list[Id], msgspec.Meta(max_length=3)]
+    questions: Annotated[int, msgspec.Meta(ge=0, le=3)]
+
+
+Form = Literal["contact", "host"]
+
+
+class FormSuggestionsShown(Event, tag="form_suggestions_shown", kw_only=True):
+    """Answers or articles shown for what the user typed in a contact form: the widget's
+    (`contact`) or one of the host's (`host`, `Frontdesk('deflect', …)`)."""
+
+    form: Form
+    request_id: Id | None = None
+    article_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=3)]
+    answered: bool  # the first was a confident answer
+
+
+class FormSubmitted(Event, tag="form_submitted", kw_only=True):
+    """A host's form with suggestions attached was submitted (its own ticket, say)."""
+
+    form: Literal["host"]
+
+
 AnyEvent = (
     WidgetOpened
     | WidgetClosed
@@ -122,6 +157,9 @@ AnyEvent = (
     | PromptShown
     | PromptClicked
     | PromptDismissed
+    | PageHelpShown
+    | FormSuggestionsShown
+    | FormSubmitted
 )
 EVENT_TYPES = tuple(sorted(str(t.__struct_config__.tag) for t in AnyEvent.__args__))
 

@@ -37,6 +37,13 @@ class TranscriptLine(msgspec.Struct, forbid_unknown_fields=True):
     article_id: Id | None = None
 
 
+class FormSuggestion(msgspec.Struct, forbid_unknown_fields=True):
+    """An answer or article the contact form showed for the message before it was sent."""
+
+    article_id: Id
+    answered: bool = False  # shown as a confident answer, not only as an article
+
+
 class TicketRequest(msgspec.Struct, forbid_unknown_fields=True):
     site: Site
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
@@ -49,6 +56,10 @@ class TicketRequest(msgspec.Struct, forbid_unknown_fields=True):
     page: PageContext | None = None
     user: TicketUser | None = None
     transcript: Annotated[list[TranscriptLine], msgspec.Meta(max_length=60)] = msgspec.field(
+        default_factory=list
+    )
+    # what the form suggested for the message while it was typed (at most 3 at a time)
+    suggested: Annotated[list[FormSuggestion], msgspec.Meta(max_length=12)] = msgspec.field(
         default_factory=list
     )
 

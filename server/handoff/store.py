@@ -115,6 +115,7 @@ class TicketStore:
         ]
         context["page"] = self._page(msgspec.to_builtins(request.page)) if request.page else None
         context["route"] = self.routing.route(category, priority, self._where(request, context))
+        context["form_suggestions"] = msgspec.to_builtins(request.suggested)
         row = {
             "id": ticket_id,
             "site": request.site,

@@ -39,6 +39,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "settings/billing": ("billing.html", "/settings/billing/plan", "Billing"),
     "onboarding": ("onboarding.html", "/onboarding", "Get started"),
     "settings/integrations": ("integrations.html", "/settings/integrations", "Integrations"),
+    "support": ("support.html", "/support", "Contact support"),
 }
 SPA_PREFIX = "projects"  # /demo/projects/** is one page; its script routes on the client
 

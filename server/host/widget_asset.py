@@ -1,8 +1,11 @@
 """`/widget.js`: the built widget, gzipped once, cached by content hash, open to every origin.
 
-`/widget.js` (what the embed snippet loads) is revalidated every few minutes by its ETag;
-`/widget/<hash>.js` never changes and is cached for a year. The file is read again when a
-rebuild (`npm run build` in `widget/`) changes it.
+The widget is two files (`npm run build` in `widget/`): `widget.js`, the first load, and
+`panel.js`, which the first load fetches when the user is about to open help. `/widget.js`
+(what the embed snippet loads) is revalidated every few minutes by its ETag;
+`/widget/<hash>.js` serves either file under its content hash (the first 16 hex digits of its
+SHA-256, as the build names the panel's file in the first load), never changes and is cached
+for a year. A file is read again when a rebuild changes it.
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ class Built:
     digest: str
 
 
-class WidgetAsset:
-    def __init__(self, path: Path = WIDGET_FILE) -> None:
+class BuiltFile:
+    """One built file, read again when its modification time changes."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
         self._built: Built | None = None
         self._lock = threading.Lock()
@@ -58,6 +63,26 @@ class WidgetAsset:
                 )
                 self._built = built
         return built
+
+
+class WidgetAsset:
+    """The first load (`widget.js`) and the panel's file (`panel.js`) beside it."""
+
+    def __init__(self, path: Path = WIDGET_FILE) -> None:
+        self.first_load = BuiltFile(path)
+        self.panel = BuiltFile(path.with_name("panel.js"))
+
+    def current(self) -> Built:
+        """The first load."""
+        return self.first_load.current()
+
+    def by_hash(self, name: str) -> Built | None:
+        """The file whose content hash is `name` without `.js`, if either is."""
+        for file in (self.first_load, self.panel):
+            built = file.current()
+            if name == f"{built.digest}.js":
+                return built
+        return None
 
 
 def _respond(request: Request[Any, Any, Any], built: Built, cache: str) -> Response[bytes]:
@@ -91,7 +116,7 @@ def widget_js_by_hash(
     request: Request[Any, Any, Any],
     widget: NamedDependency[WidgetAsset],
 ) -> Response[bytes]:
-    built = widget.current()
-    if name != f"{built.digest}.js":
+    built = widget.by_hash(name)
+    if built is None:
         raise NotFoundException(detail=f"no widget build {name!r}; the current one is /widget.js")
     return _respond(request, built, LONG_CACHE)

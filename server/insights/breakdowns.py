@@ -73,6 +73,9 @@ def pages(engine: Engine, scope: Scope) -> list[Row]:
                 "no_answer": m.get("no_answer", 0),
                 "suggested": m.get("suggested", 0),
                 "deflection_rate": deflection_rate(m),
+                "deflected_form": m.get("deflected_form", 0),
+                "page_help_shown": m.get("page_help_shown", 0),
+                "page_help_clicked": m.get("page_help_clicked", 0),
             },
         )
         for page, m in sums_by(engine, scope, "all", "page").items()

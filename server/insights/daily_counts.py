@@ -7,9 +7,11 @@ it again whole; the scheduled job refreshes the days whose events or sessions ch
 Dimensions and their metrics:
 
 - `all` (key ""): `opens`, `questions`, `answered`, `suggested`, `no_answer`, `helpful`,
-  `not_helpful`, `tickets`, `articles_opened`, `prompts_eligible`, the sessions'
-  outcomes (`deflected_confirmed`, `deflected_implied`, `ticket`, `abandoned`), and
-  `deflected_reversed`: deflected sessions a later ticket on the same topic undid
+  `not_helpful`, `tickets`, `articles_opened`, `prompts_eligible`, `page_help_shown` (the
+  panel opened with articles or questions for the page), `page_help_clicked` (one of them
+  opened or asked), `form_suggestions_shown`, the sessions' outcomes
+  (`deflected_confirmed`, `deflected_implied`, `deflected_form`, `ticket`, `abandoned`),
+  and `deflected_reversed`: deflected sessions a later ticket on the same topic undid
   (`server.insights.durable`);
 - `article`: `questions` (answered or suggested with it), `answers`, `opened`, `helpful`,
   `not_helpful`, and the sessions that were shown it ending `deflected` or in a `ticket`;
@@ -63,6 +65,8 @@ def count_events(rows: Iterable[Any]) -> Counter[Key]:
             if data["status"] in ("answered", "suggested", "no_answer"):
                 add("all", "", data["status"])
             add("question", normalize_question(data["question"]), "asked")
+            if data.get("source") == "page":
+                add("all", "", "page_help_clicked")
             if prompt:
                 add("prompt", prompt, "questions")
         elif kind == "answer_shown":
@@ -76,6 +80,10 @@ def count_events(rows: Iterable[Any]) -> Counter[Key]:
         elif kind == "article_opened":
             add("all", "", "articles_opened")
             add("article", data["article_id"], "opened")
+            if data["source"] == "page":
+                add("all", "", "page_help_clicked")
+        elif kind in ("page_help_shown", "form_suggestions_shown"):
+            add("all", "", kind)
         elif kind == "feedback":
             metric = "helpful" if data["helpful"] else "not_helpful"
             add("all", "", metric)

@@ -6,8 +6,13 @@ A session that asked, was shown an answer or opened an article ends in exactly o
 - `deflected_confirmed`: the user said an answer solved it (and filed no ticket);
 - `deflected_implied`: an answer or article was shown, the last feedback was not "No", and
   no ticket from the visitor followed within the window (`FRONTDESK_DEFLECTION_WINDOW_HOURS`);
+- `deflected_form`: while typing a ticket in a contact form (the widget's or a host's form
+  with `Frontdesk('deflect', …)`), the user opened an answer or article suggested for it,
+  then did not submit the form, and no ticket from the visitor followed within the window;
 - `abandoned`: nothing useful was shown (or the answer got a "No"), or the visitor filed a
   ticket in a later session within the window, which counts there.
+
+A session in which a host's form with suggestions was submitted counts as a `ticket`.
 
 Until the window has passed, a session without a ticket or a "Yes" has no row yet. The
 computation is a pure function of the events (tickets write a `ticket_created` event), so
@@ -30,9 +35,24 @@ from server.fields import page_key
 from server.platform.locks import release_lease, take_lease
 from server.tables import deflections, events
 
-Outcome = Literal["deflected_confirmed", "deflected_implied", "ticket", "abandoned"]
-OUTCOMES: tuple[Outcome, ...] = ("deflected_confirmed", "deflected_implied", "ticket", "abandoned")
-SELF_SERVICE = {"question_asked", "answer_shown", "article_opened", "feedback", "ticket_created"}
+Outcome = Literal[
+    "deflected_confirmed", "deflected_implied", "deflected_form", "ticket", "abandoned"
+]
+OUTCOMES: tuple[Outcome, ...] = (
+    "deflected_confirmed",
+    "deflected_implied",
+    "deflected_form",
+    "ticket",
+    "abandoned",
+)
+SELF_SERVICE = {
+    "question_asked",
+    "answer_shown",
+    "article_opened",
+    "feedback",
+    "ticket_created",
+    "form_suggestions_shown",
+}
 JOB = "deflections"
 BATCH = 500
 
@@ -67,8 +87,9 @@ def outcome_row(
     first, last = session[0].ts, session[-1].ts
     feedback = [e.data["helpful"] for e in session if e.type == "feedback"]
     shown = any(e.type in ("answer_shown", "article_opened") for e in session)
+    read_in_form = any(e.type == "article_opened" and e.data["source"] == "form" for e in session)
     outcome: Outcome
-    if "ticket_created" in kinds:
+    if "ticket_created" in kinds or "form_submitted" in kinds:
         outcome = "ticket"
     elif True in feedback:
         outcome = "deflected_confirmed"
@@ -76,6 +97,8 @@ def outcome_row(
         return None  # a ticket may still follow
     elif any(last <= t <= last + window_ms for t in visitor_tickets) or not shown:
         outcome = "abandoned"
+    elif read_in_form:
+        outcome = "deflected_form"
     else:
         outcome = "abandoned" if feedback and feedback[-1] is False else "deflected_implied"
     answers: list[dict[str, Any]] = []

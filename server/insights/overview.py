@@ -30,6 +30,7 @@ class Period:
     start: date
     deflected_confirmed: int
     deflected_implied: int
+    deflected_form: int
     tickets: int
     sessions: int
     deflection_rate: float | None
@@ -56,6 +57,7 @@ def _period(start: date, metrics: Mapping[str, int]) -> Period:
         start=start,
         deflected_confirmed=metrics.get("deflected_confirmed", 0),
         deflected_implied=metrics.get("deflected_implied", 0),
+        deflected_form=metrics.get("deflected_form", 0),
         tickets=metrics.get("tickets", 0),
         sessions=sum(metrics.get(o, 0) for o in OUTCOMES),
         deflection_rate=deflection_rate(metrics),

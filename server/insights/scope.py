@@ -3,7 +3,8 @@
 A scope is a range of UTC days and, optionally, a page pattern. Definitions (the README's
 dashboard section says the same):
 
-- deflected sessions: sessions whose outcome is `deflected_confirmed` or `deflected_implied`;
+- deflected sessions: sessions whose outcome is `deflected_confirmed`, `deflected_implied` or
+  `deflected_form`;
 - deflection rate: deflected sessions / (deflected sessions + tickets);
 - durable deflection rate: the deflected sessions no ticket of the visitor on the same topic
   followed within the durable days / (deflected sessions + tickets);
@@ -109,7 +110,11 @@ def rate(numerator: float, denominator: float) -> float | None:
 
 
 def deflected(metrics: Mapping[str, int]) -> int:
-    return metrics.get("deflected_confirmed", 0) + metrics.get("deflected_implied", 0)
+    return (
+        metrics.get("deflected_confirmed", 0)
+        + metrics.get("deflected_implied", 0)
+        + metrics.get("deflected_form", 0)
+    )
 
 
 def deflection_rate(metrics: Mapping[str, int]) -> float | None:

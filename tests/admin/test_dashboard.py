@@ -68,7 +68,7 @@ def test_login_opens_the_dashboard_with_the_deflection_figures(client: Client) -
     assert re.search(r'data-figure="deflection-rate">60\.0%', page.text)
     assert re.search(r'data-figure="tickets">2<', page.text)
     assert re.search(r'data-figure="resolution-rate">42\.9%', page.text)
-    assert page.text.count("<rect ") == 7 * 3  # a stacked bar per day and series
+    assert page.text.count("<rect ") == 7 * 4  # a stacked bar per day and series
     assert "<title>Oct 06: Tickets 2</title>" in page.text
 
 

@@ -148,11 +148,53 @@ def test_type_ahead_validates_its_query(client: Client) -> None:
     assert unparsable.json()["detail"].startswith("page_url: ")
 
 
+def test_page_articles_are_the_articles_whose_pages_match_the_route_most_specific_first(
+    client: Client,
+) -> None:
+    response = client.get(
+        "/api/v1/page-articles",
+        params={"route": "/settings/billing/plan", "url": "https://app.tasklane.com/x"},
+    )
+    assert response.status_code == 200, response.text
+    ids = [a["article_id"] for a in response.json()["articles"]]
+    # five articles name /settings/billing/plan itself, two more only /settings/billing*
+    assert len(ids) == 3 and set(ids) <= {
+        "billing-cancel-subscription",
+        "billing-change-plan",
+        "billing-plans-and-pricing",
+        "billing-seats-and-proration",
+        "troubleshooting-payment-declined",
+    }
+    by_url = client.get(
+        "/api/v1/page-articles",
+        params={"url": "https://app.tasklane.com/settings/billing/invoices/", "limit": 10},
+    ).json()["articles"]
+    assert by_url[0]["article_id"] == "billing-download-invoices"
+    assert {"billing-failed-payments", "billing-update-payment-card"} <= {
+        a["article_id"] for a in by_url
+    }
+    assert all(a["title"] and a["url"].startswith("/help/") for a in by_url)
+    nowhere = client.get("/api/v1/page-articles", params={"route": "/no/such/page"})
+    assert nowhere.json() == {"articles": []}
+
+
+def test_page_articles_validate_the_page(client: Client) -> None:
+    none = client.get("/api/v1/page-articles")
+    assert none.status_code == 400 and none.json()["detail"].startswith("url: ")
+    for params in ({"route": "no-slash"}, {"url": "no spaces allowed"}, {"route": "/", "limit": 0}):
+        response = client.get("/api/v1/page-articles", params=params)
+        assert response.status_code == 400, (params, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
 def test_openapi_schema_describes_the_api(client: Client) -> None:
     schema = client.get("/schema/openapi.json").json()
-    assert {"/api/v1/ask", "/api/v1/articles/{article_id}", "/api/v1/search"} <= set(
-        schema["paths"]
-    )
+    assert {
+        "/api/v1/ask",
+        "/api/v1/articles/{article_id}",
+        "/api/v1/search",
+        "/api/v1/page-articles",
+    } <= set(schema["paths"])
 
 
 def test_shipped_off_topic_questions_never_get_a_passage(client: Client) -> None:

@@ -80,11 +80,13 @@ def test_a_lead_logs_in_and_reads_the_weeks_figures(
     expect(page.locator('[data-figure="tickets"]')).to_have_text("2")
     expect(page.locator('[data-figure="confirmed"]')).to_have_text("2")
     expect(page.locator('[data-figure="implied"]')).to_have_text("1")
+    expect(page.locator('[data-figure="form"]')).to_have_text("0")
     expect(page.locator('[data-figure="resolution-rate"]')).to_have_text("42.9%")
     expect(page.locator('[data-figure="hours-saved"]')).to_have_text("1.5 h")
-    # a real chart: 7 days x 3 series of bars, each with its number on hover
+    # a real chart: 7 days x 4 series of bars (tickets, confirmed, implied, by a form), each
+    # with its number on hover
     bars = page.locator('[data-chart="daily"] rect')
-    expect(bars).to_have_count(21)
+    expect(bars).to_have_count(28)
     tuesday = page.locator(
         '[data-chart="daily"] rect', has=page.locator("title", has_text="Oct 06: Tickets 2")
     )

@@ -323,6 +323,7 @@ def test_every_demo_page_runs_the_widget_without_csp_violations(
         "/demo/onboarding",
         "/demo/settings/integrations",
         "/demo/projects/7/settings",
+        "/demo/support",  # the host's form, with the widget's suggestions attached
     ):
         open_demo(page, frontdesk_server, path)
         fd(page, "launcher").click()

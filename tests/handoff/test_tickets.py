@@ -158,6 +158,27 @@ def test_ticket_carries_the_session_context_category_and_priority(client: Client
     assert kinds.count("ticket_created") == 1  # the deflection log sees it in the events
 
 
+def test_a_ticket_sent_anyway_records_what_its_form_suggested(
+    client: Client, receiver: HttpReceiver
+) -> None:
+    suggested = [
+        {"article_id": "troubleshooting-payment-declined", "answered": True},
+        {"article_id": "billing-update-payment-card", "answered": False},
+    ]
+    response = client.post("/api/v1/tickets", json={**ticket(), "suggested": suggested})
+    assert response.status_code == 201, response.text
+    (stored,) = rows(client, tickets)
+    assert stored.context["form_suggestions"] == suggested
+    services_of(client.app).outbox.run_once()
+    (hook,) = [r for r in receiver.requests if r.path == "/hooks/frontdesk"]
+    assert hook.json()["ticket"]["context"]["form_suggestions"] == suggested
+    bad = client.post(
+        "/api/v1/tickets",
+        json={**ticket(id="ticket-0002-abcdef"), "suggested": [{"article_id": "x y"}]},
+    )
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("suggested[0].article_id")
+
+
 def test_an_unsigned_or_badly_signed_identity_is_marked_unverified(client: Client) -> None:
     forged = ticket(user={"id": "user-42", "signature": sign("user-42", "wrong-secret")})
     assert client.post("/api/v1/tickets", json=forged).json()["user_verified"] is False

@@ -2,11 +2,13 @@
 // citation and feedback, suggested articles, no answer, or an error with retry).
 import { cfg } from './config.js'
 import { h, btn, safe } from './dom.js'
-import { t, CONTACT, ERROR, HELPFUL, NO, NONE, RELATED, SORRY, SUGGEST, THANKS, WAIT, YES } from './i18n.js'
+import { t } from './strings.js'
+import { CONTACT, ERROR, HELPFUL, NO, NONE, RELATED, SORRY, SUGGEST, THANKS, WAIT, YES } from './keys.js'
 import { req } from './http.js'
 import { log } from './events.js'
 import { emit } from './bus.js'
-import { href, pageInfo } from './page.js'
+import { href } from './page.js'
+import { pageInfo, helpBase } from './pageinfo.js'
 import { session, visitor } from './storage.js'
 import { transcript, replied } from './conversation.js'
 import { conv, open, show, say, scrollTo, oops, views } from './panel.js'
@@ -16,7 +18,7 @@ const link = (s, source, text = s.title, fd) =>
     'a',
     {
       'data-fd': fd,
-      href: new URL(s.url, cfg.help + '/').href,
+      href: new URL(s.url, helpBase() + '/').href,
       onclick: (e) => {
         if (e.ctrlKey || e.metaKey || e.shiftKey) return
         e.preventDefault()
@@ -29,7 +31,8 @@ const link = (s, source, text = s.title, fd) =>
 const contactBtn = () => h('p', {}, btn('contact', t(CONTACT), views.contact))
 const list = (sources) => h('ul', {}, ...sources.map((s) => h('li', {}, link(s, 'suggestion'), s.snippet && h('p', { text: s.snippet }))))
 
-const ask = safe(async (q, turn) => {
+// source 'page': one of the page's questions (pagehelp.js)
+const ask = safe(async (q, turn, source) => {
   q = String(q).trim().slice(0, 1000)
   if (!q) return
   open('api')
@@ -56,7 +59,7 @@ const ask = safe(async (q, turn) => {
     say(said)
     transcript.push({ role: 'frontdesk', text: said, article_id: a && a.article_id })
   }
-  log('question_asked', { question: q, request_id, status: st })
+  log('question_asked', { question: q, request_id, status: st, source })
   if (!d) return box.replaceChildren(...oops(() => (box.remove(), ask(q, turn)))), say(t(ERROR))
   replied(request_id)
   if (st == 'answered' && a) {

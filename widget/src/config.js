@@ -3,7 +3,7 @@
 // (the script's origin by default), the locale ("de-AT" → "de") and text direction.
 export const cfg = {}
 
-const tag = document.currentScript || [...document.scripts].find((s) => /\/widget\W?\w*\.js/.test(s.src))
+export const tag = document.currentScript || [...document.scripts].find((s) => /\/widget\W?\w*\.js/.test(s.src))
 
 export const debug = (...a) => cfg.debug && console.debug('frontdesk', ...a)
 
@@ -13,7 +13,6 @@ const trim = (u) => String(u || '').replace(/\/+$/, '')
 export const configure = (o) => {
   Object.assign(cfg, o)
   cfg.api = trim(cfg.api) || new URL(tag ? tag.src : location.href).origin
-  cfg.help = trim(cfg.help) || cfg.api
   cfg.site = /^[\w.-]{1,64}$/.test(cfg.site) ? cfg.site : 'default'
   const l = String(cfg.locale || document.documentElement.lang || navigator.language).toLowerCase().split(/[-_]/)[0]
   cfg.locale = /^[a-z]{2,3}$/.test(l) ? l : 'en'

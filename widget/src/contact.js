@@ -1,15 +1,28 @@
 // Contact: the hand-off to a human. A ticket form prefilled from identify and the
-// conversation; an error keeps what was typed and is shown and announced as text.
+// conversation, with answers for the message while it is typed (suggest.js); an error keeps
+// what was typed and is shown and announced as text.
 import { cfg } from './config.js'
 import { h } from './dom.js'
-import { t, BAD, CONTACT, EMAIL, FAIL, MESSAGE, NAME, REQUIRED, SEND, SENT } from './i18n.js'
+import { t } from './strings.js'
+import { BAD, CONTACT, EMAIL, FAIL, MESSAGE, NAME, REQUIRED, SEND, SENT } from './keys.js'
 import { req } from './http.js'
 import { log } from './events.js'
 import { emit } from './bus.js'
-import { href, pageInfo } from './page.js'
+import { href } from './page.js'
+import { pageInfo, helpBase } from './pageinfo.js'
 import { rid, session, visitor } from './storage.js'
-import { transcript, lastRequest, user } from './conversation.js'
+import { transcript, lastRequest } from './conversation.js'
+import { user } from './user.js'
+
+// the identified user as the API accepts it: id, email, name and signature when they are
+// strings; traits flat, ≤ 20 strings, numbers or booleans
+const who = (u = user, o = u && {}) => {
+  for (const k of ['id', 'email', 'name', 'signature']) if (u && typeof u[k] == 'string') o[k] = u[k]
+  if (u && u.traits) o.traits = Object.fromEntries(Object.entries(u.traits).filter(([, v]) => /^(st|bo|nu)/.test(typeof v)).slice(0, 20))
+  return o
+}
 import { contactView, screen, say, views } from './panel.js'
+import { suggest } from './suggest.js'
 
 const field = (id, label, tag, attrs, required) => [
   h('label', { for: id }, t(label), required && h('span', { class: 'mu', text: ` (${t(REQUIRED)})` })),
@@ -20,10 +33,12 @@ const contact = () => {
   const id = rid() // one id per form: a retried send files the ticket once
   let busy
   log('handoff_started', { request_id: lastRequest })
-  const [le, email] = field('email', EMAIL, 'input', { type: 'email', autocomplete: 'email', value: user?.email }, true)
-  const [ln, name] = field('name', NAME, 'input', { autocomplete: 'name', value: user?.name })
+  const u = who()
+  const [le, email] = field('email', EMAIL, 'input', { type: 'email', autocomplete: 'email', value: u?.email }, true)
+  const [ln, name] = field('name', NAME, 'input', { autocomplete: 'name', value: u?.name })
   const [lm, msg] = field('message', MESSAGE, 'textarea', {}, true)
   msg.value = transcript.map((x) => (x.role == 'user' ? 'Q: ' : 'A: ') + x.text).join('\n\n')
+  const sg = suggest(msg, 'contact') // answers for the message while it is typed
   const err = h('p', { class: 'er', role: 'alert', 'data-fd': 'ticket-error' })
   const form = h(
     'form',
@@ -50,8 +65,9 @@ const contact = () => {
             visitor_id: visitor(),
             page_url: href(),
             page: pageInfo(),
-            user,
+            user: u,
             transcript,
+            suggested: sg.shown,
           })
         } catch {}
         busy = 0
@@ -65,7 +81,7 @@ const contact = () => {
         } else err.textContent = t(FAIL) + ' ' + (d.detail || d.title || '')
       },
     },
-    le, email, ln, name, lm, msg, err,
+    le, email, ln, name, lm, msg, sg.box, err,
     h('p', {}, h('button', { type: 'submit', class: 'pr', 'data-fd': 'ticket-send' }, t(SEND))),
   )
   screen(contactView, h('h3', { text: t(CONTACT) }), form)

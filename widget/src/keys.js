@@ -1,6 +1,9 @@
-// The keys of the strings (i18n.js): their positions. A module of its own, without imports,
-// so that esbuild inlines the numbers and no key name is shipped.
+// The keys of the strings (i18n.js, strings.js): their positions. A module of its own,
+// without imports, so that esbuild inlines the numbers and no key name is shipped; the panel
+// bundles its own copy (build.mjs). 0–3 are the first load's strings, the rest the panel's.
 // prettier-ignore
-export const HELP = 0, TITLE = 1, CLOSE = 2, LABEL = 3, ASK = 4, RELATED = 5, WAIT = 6, HELPFUL = 7, YES = 8, NO = 9,
-  THANKS = 10, SORRY = 11, SUGGEST = 12, NONE = 13, CONTACT = 14, ERROR = 15, RETRY = 16, BACK = 17, EMAIL = 18,
-  NAME = 19, MESSAGE = 20, REQUIRED = 21, SEND = 22, BAD = 23, SENT = 24, FAIL = 25, DISMISS = 26, READ = 27, GET_HELP = 28
+export const HELP = 0, DISMISS = 1, READ = 2, GET_HELP = 3,
+  TITLE = 4, CLOSE = 5, LABEL = 6, ASK = 7, RELATED = 8, WAIT = 9, HELPFUL = 10, YES = 11, NO = 12,
+  THANKS = 13, SORRY = 14, SUGGEST = 15, NONE = 16, CONTACT = 17, ERROR = 18, RETRY = 19, BACK = 20, EMAIL = 21,
+  NAME = 22, MESSAGE = 23, REQUIRED = 24, SEND = 25, BAD = 26, SENT = 27, FAIL = 28, ON_PAGE = 29, QUESTIONS = 30,
+  MAY_HELP = 31, ANSWER = 32

@@ -1,27 +1,28 @@
-// Panel: the host element and its shadow root, the launcher, the dialog (open/close, focus
-// trap, Esc), its screens (conversation; reader and contact with a back button), the ask box
-// with type-ahead, and the views, which add themselves (answers.js, reader.js, contact.js).
+// Panel: the dialog (open/close, focus trap, Esc) inside the launcher's shadow root, its
+// screens (conversation; reader and contact with a back button), the ask box with
+// type-ahead, and the views, which add themselves (answers.js, reader.js, contact.js, …).
+// It comes in the second file (chunk.js), fetched when the user is about to open help.
 import { cfg } from './config.js'
 import { h, btn, icon, safe } from './dom.js'
-import { t, ASK, BACK, CLOSE, ERROR, HELP, LABEL, RELATED, RETRY, TITLE } from './i18n.js'
-import { base, theme } from './styles.js'
+import { t } from './strings.js'
+import { ASK, BACK, CLOSE, ERROR, LABEL, RELATED, RETRY, TITLE } from './keys.js'
+import { panelCss } from './panelstyles.js'
 import { log } from './events.js'
 import { emit } from './bus.js'
 import { href } from './page.js'
 import { req } from './http.js'
+import { root, wrap, launcher, isOpen, setOpen, mount as mountLauncher, css, restyle } from './launcher.js'
 
-export let host, panel, input, conv, reader, contactView, body, isOpen, launcher, tip
-let root, list, form, live, sheet, timer, from
+export let panel, input, conv, reader, contactView, body
+let list, form, live, timer, from
 let seq = 0
 let opts = []
 let act = -1
 
-// The views, each added by its own module when it loads (main.js imports them): ask(question)
-// from answers.js, article(id, url, source) from reader.js, contact() from contact.js.
+// The views, each added by its own module when it loads (chunk.js imports them): ask(question)
+// from answers.js, article(id, url, source) from reader.js, contact() from contact.js, home()
+// from pagehelp.js.
 export const views = {}
-
-export const restyle = safe(() => sheet && sheet.replaceSync(theme()))
-const viewport = (f) => ['resize', 'scroll'].map((e) => window.visualViewport?.[f](e, restyle))
 
 export const say = (s) => (live.textContent = s)
 export const scrollTo = (el) => (body.scrollTop += el.getBoundingClientRect().top - body.getBoundingClientRect().top - 8)
@@ -98,17 +99,11 @@ const onKey = (e) => {
   e.preventDefault()
 }
 
+// into the launcher's root; again after the launcher was mounted anew ('init' with a new locale)
 export const mount = () => {
-  if (host) return
-  host = document.createElement('frontdesk-widget')
-  host.setAttribute('data-state', 'closed')
-  root = host.attachShadow({ mode: 'open' })
-  const s0 = new CSSStyleSheet()
-  s0.replaceSync(base)
-  sheet = new CSSStyleSheet()
-  restyle()
-  viewport('addEventListener')
-  root.adoptedStyleSheets = [s0, sheet]
+  mountLauncher()
+  if (panel && panel.getRootNode() == root) return
+  root.adoptedStyleSheets = [...root.adoptedStyleSheets, css(panelCss)]
   input = h('input', {
     id: 'fd-i', name: 'q', 'data-fd': 'input', role: 'combobox', autocomplete: 'off', maxlength: 1000,
     'aria-autocomplete': 'list', 'aria-expanded': 'false', 'aria-controls': 'fd-lb',
@@ -155,32 +150,14 @@ export const mount = () => {
     form,
     live,
   )
-  launcher = h(
-    'button',
-    { class: 'l', 'data-fd': 'launcher', 'aria-expanded': 'false', 'aria-controls': 'fd-p', onclick: () => (isOpen ? close() : open('launcher')) },
-    icon('M4 5h16v11H10l-6 4z'),
-    cfg.launcherText || t(HELP),
-  )
-  tip = h('div', { class: 't', role: 'status', 'aria-live': 'polite' })
   show(conv)
-  root.append(h('div', { class: 'w', dir: cfg.rtl ? 'rtl' : 'ltr', lang: cfg.locale }, launcher, tip, panel))
-  document.body.append(host)
-  performance.mark('frontdesk:launcher')
-}
-
-export const unmount = () => {
-  close()
-  viewport('removeEventListener')
-  host && host.remove()
-  host = sheet = tip = 0
+  wrap.append(panel)
+  launcher.setAttribute('aria-controls', 'fd-p')
 }
 
 const state = (o) => {
-  isOpen = o
-  host.setAttribute('data-state', o ? 'open' : 'closed')
-  launcher.setAttribute('aria-expanded', o)
+  setOpen(o)
   panel.hidden = !o
-  o && tip.replaceChildren() // no prompt while the panel is open
 }
 
 export const open = (source) => {
@@ -188,6 +165,7 @@ export const open = (source) => {
   if (isOpen) return
   state(true)
   restyle()
+  views.home && views.home()
   focusFirst()
   log('widget_opened', { source })
   emit('open', { source })

@@ -4,14 +4,16 @@
 // holdout allow wins: a small bubble by the launcher (a polite live region; never focused).
 import { cfg } from './config.js'
 import { h, btn, icon, safe } from './dom.js'
-import { t, DISMISS, GET_HELP, READ } from './i18n.js'
+import { t } from './i18n.js'
+import { DISMISS, GET_HELP, READ } from './keys.js'
 import { req } from './http.js'
 import { log } from './events.js'
 import { on, off, emit } from './bus.js'
 import { href, route } from './page.js'
 import { load, save, key, session, visitor } from './storage.js'
-import { user } from './conversation.js'
-import { tip, launcher, isOpen, open, views } from './panel.js'
+import { user } from './user.js'
+import { tip, launcher, isOpen } from './launcher.js'
+import { use, warm } from './lazy.js'
 
 let offs = []
 let data
@@ -19,6 +21,9 @@ let at, timer, visits
 let seq = 0
 
 export const track = (name) => emit('track:' + name)
+
+// the prompts for this page, as the server listed them (the panel shows their questions)
+export const pagePrompts = () => data
 
 // listeners, timers and observers of this page's triggers, undone on the next page
 const L = (o, types, f, g = safe(f)) => types.split(' ').map((t) => (o.addEventListener(t, g, !0), offs.push(() => o.removeEventListener(t, g, !0))))
@@ -96,13 +101,13 @@ const fire = safe((p) => {
       h('p', { 'data-fd': 'prompt-message', text: p.message }),
       h('button', { class: 'x', 'data-fd': 'prompt-dismiss', 'aria-label': t(DISMISS), onclick: (e) => dismiss() }, icon('M6 6l12 12M18 6 6 18')),
     ),
-    ...p.questions.map((q) => act(q, () => (done('question', q), open('prompt'), views.ask(q)))),
+    ...p.questions.map((q) => act(q, () => (done('question', q), use((x) => (x.open('prompt'), x.views.ask(q)))))),
     ...p.articles.map((a, i, x) => {
-      x = act(t(READ), () => (done('article', a), views.article(a, '', 'prompt')))
+      x = act(t(READ), () => (done('article', a), use((p) => p.views.article(a, '', 'prompt'))))
       safe(async () => (x.textContent = (await req('/api/v1/articles/' + encodeURIComponent(a))).d.title || x.textContent))()
       return x
     }),
-    !(p.questions[0] || p.articles[0]) && act(t(GET_HELP), () => (done('open'), open('prompt'))),
+    !(p.questions[0] || p.articles[0]) && act(t(GET_HELP), () => (done('open'), use((x) => x.open('prompt')))),
   )
   // dismissed for good: counted past any max_shows; focus inside goes back to the launcher
   const dismiss = (inside = b.matches(':focus-within')) => {
@@ -112,6 +117,7 @@ const fire = safe((p) => {
     log('prompt_dismissed', { prompt_id: id })
   }
   tip.append(b)
+  warm() // the user may well open help now
   log('prompt_shown', { prompt_id: id })
 })
 

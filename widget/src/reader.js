@@ -3,6 +3,7 @@
 // opened in a new tab, "#…" scrolls here.
 import { cfg } from './config.js'
 import { h, safe } from './dom.js'
+import { helpBase } from './pageinfo.js'
 import { req } from './http.js'
 import { log } from './events.js'
 import { reader, body, open, screen, scrollTo, oops, views } from './panel.js'
@@ -52,7 +53,7 @@ const openArticle = safe(async (id, url, source) => {
   if (n != seq) return
   if (!d) return screen(reader, ...oops(() => openArticle(id, url, source)))
   const title = h('h1', { tabindex: -1, text: d.title })
-  screen(reader, title, content(d.html, new URL(d.url, cfg.help + '/')))
+  screen(reader, title, content(d.html, new URL(d.url, helpBase() + '/')))
   title.focus({ preventScroll: true })
   go(String(url).split('#')[1])
 })

@@ -1,7 +1,8 @@
 // The demo product's own script: tells the widget where the user is (and who: a Team-plan
 // user, for the prompts' audiences), routes the projects section on the client like a
 // single-page app, and reports "project_archived" with Frontdesk('track', …) for the prompt
-// that triggers on it.
+// that triggers on it; on the support page, attaches the widget's suggestions to the
+// product's own support form with Frontdesk('deflect', …).
 (function () {
   "use strict";
   var body = document.body;
@@ -93,6 +94,19 @@
     });
   }
 
+  // Tasklane's own support form: the widget suggests answers beside the message; sending
+  // it (here it only shows the thanks) tells the widget the user did not find one.
+  function wireSupport() {
+    var form = document.getElementById("support-form");
+    if (!form) return;
+    window.Frontdesk("deflect", "#support-form textarea", { submitted: "#support-sent:not([hidden])" });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      form.hidden = true;
+      document.getElementById("support-sent").hidden = false;
+    });
+  }
+
   function wireIntegrations() {
     var status = document.getElementById("integration-status");
     if (!status) return;
@@ -118,4 +132,5 @@
   }
   wireBilling();
   wireIntegrations();
+  wireSupport();
 })();
