@@ -241,7 +241,7 @@ def test_user_text_is_never_rendered_as_html(page: Page, frontdesk_server: Front
 # -- the page ------------------------------------------------------------------------
 
 
-def test_spa_navigation_changes_the_page_sent_with_the_next_question(
+def test_spa_navigation_changes_the_page_and_the_next_question_carries_the_earlier_ones(
     page: Page, frontdesk_server: FrontdeskServer
 ) -> None:
     open_demo(page, frontdesk_server, "/demo/projects")
@@ -253,11 +253,16 @@ def test_spa_navigation_changes_the_page_sent_with_the_next_question(
     assert sent["page_url"].endswith("/demo/projects/7/board")
     assert sent["page"]["route"] == "/projects/:id/board"
     assert sent["page"]["context"] == {"project_id": "7"}
+    assert sent["history"] == []
     page.go_back()  # popstate
     expect(page).to_have_url(re.compile(r"/demo/projects$"))
     with page.expect_request("**/api/v1/ask") as asked_again:
         ask(page, "How do I archive a project?")
     assert asked_again.value.post_data_json["page"]["route"] == "/projects"
+    # a follow-up is sent with the user's earlier questions
+    assert asked_again.value.post_data_json["history"] == [
+        "How do I move a task to another column?"
+    ]
     events = wait_for_events(
         frontdesk_server, visitor_id(page), lambda es: types(es).count("page_changed") >= 2
     )

@@ -44,9 +44,11 @@ const ask = safe(async (q, turn, source) => {
   const box = h('div', { class: 'a' }, h('p', { class: 'mu', text: t(WAIT) }))
   turn.append(box)
   scrollTo(turn)
+  // the user's earlier questions (this one is the last user line): a follow-up is read with them
+  const history = transcript.filter((x) => x.role == 'user').map((x) => x.text).slice(0, -1).slice(-10)
   let d
   try {
-    const r = await req('/api/v1/ask', { question: q, page_url: href(), site: cfg.site, locale: cfg.locale, session_id: session(), visitor_id: visitor(), page: pageInfo() })
+    const r = await req('/api/v1/ask', { question: q, page_url: href(), site: cfg.site, locale: cfg.locale, session_id: session(), visitor_id: visitor(), page: pageInfo(), history })
     if (r.ok && r.d.status) d = r.d
   } catch {}
   const request_id = (d && d.request_id) || null
