@@ -52,7 +52,9 @@ Route = Annotated[
         description="The host's route template for the page, e.g. `/projects/:id/billing`.",
     ),
 ]
-ContextValue = Annotated[str, msgspec.Meta(max_length=200)] | int | float | bool
+# one number type (an integer is kept as a float): with int and float both, a number such as
+# 0.0 would match two of the schema's oneOf alternatives
+ContextValue = Annotated[str, msgspec.Meta(max_length=200)] | float | bool
 
 
 class PageContext(msgspec.Struct, forbid_unknown_fields=True):

@@ -28,7 +28,7 @@ class TicketUser(msgspec.Struct, forbid_unknown_fields=True):
         ]
         | None
     ) = None
-    traits: dict[str, str | int | float | bool] = msgspec.field(default_factory=dict)
+    traits: dict[str, str | float | bool] = msgspec.field(default_factory=dict)  # see ContextValue
 
 
 class TranscriptLine(msgspec.Struct, forbid_unknown_fields=True):
