@@ -22,11 +22,16 @@ from server.ask.schemas import (
     PageArticlesResponse,
     SearchResponse,
 )
-from server.fields import LOCALE_PATTERN, PAGE_URL_PATTERN, ROUTE_PATTERN
 from server.platform.admission import Admission
 from server.platform.metrics import ANSWERS
 from server.platform.problems import problem_responses
-from server.platform.validation import check_page_url, invalid
+from server.platform.validation import (
+    LocaleQuery,
+    PageUrlQuery,
+    RouteQuery,
+    check_page_url,
+    invalid,
+)
 
 
 class AskController(Controller):
@@ -110,10 +115,8 @@ class AskController(Controller):
             str,
             QueryParameter(min_length=1, max_length=200, description="What the user typed so far."),
         ],
-        page_url: Annotated[
-            str | None, QueryParameter(max_length=2048, pattern=PAGE_URL_PATTERN)
-        ] = None,
-        locale: Annotated[str | None, QueryParameter(pattern=LOCALE_PATTERN)] = None,
+        page_url: PageUrlQuery = None,
+        locale: LocaleQuery = None,
     ) -> SearchResponse:
         """Type-ahead over article titles: fast, no model involved."""
         if not q.strip():
@@ -129,15 +132,9 @@ class AskController(Controller):
     def page_articles(
         self,
         answerer: NamedDependency[Answerer],
-        url: Annotated[
-            str | None,
-            QueryParameter(max_length=2048, pattern=PAGE_URL_PATTERN, description="The page URL."),
-        ] = None,
-        route: Annotated[
-            str | None,
-            QueryParameter(pattern=ROUTE_PATTERN, description="The host's route template."),
-        ] = None,
-        locale: Annotated[str | None, QueryParameter(pattern=LOCALE_PATTERN)] = None,
+        url: PageUrlQuery = None,
+        route: RouteQuery = None,
+        locale: LocaleQuery = None,
         limit: Annotated[int, QueryParameter(ge=1, le=10, description="At most this many.")] = 3,
     ) -> PageArticlesResponse:
         """The articles whose `pages` match the page, matched against the route when there is

@@ -95,17 +95,17 @@ class Resolutions:
         """Solved tickets (matching the conditions) whose session asked a clustered gap
         question: each with the cluster its session asked most."""
         ticket = helpdesk_tickets.c
+        keys = (
+            ticket.source,
+            ticket.ticket_id,
+            ticket.visitor_id,
+            ticket.reply,
+            ticket.solved_at,
+            gap_questions.c.cluster_id,
+        )
         with self.engine.connect() as db:
             rows = db.execute(
-                select(
-                    ticket.source,
-                    ticket.ticket_id,
-                    ticket.visitor_id,
-                    ticket.reply,
-                    ticket.solved_at,
-                    gap_questions.c.cluster_id,
-                    func.count(),
-                )
+                select(*keys, func.count())
                 .select_from(
                     helpdesk_tickets.join(events, events.c.session_id == ticket.session_id).join(
                         gap_questions, gap_questions.c.event_id == events.c.id
@@ -116,14 +116,7 @@ class Resolutions:
                     gap_questions.c.cluster_id.is_not(None),
                     *conditions,
                 )
-                .group_by(
-                    ticket.source,
-                    ticket.ticket_id,
-                    ticket.visitor_id,
-                    ticket.reply,
-                    ticket.solved_at,
-                    gap_questions.c.cluster_id,
-                )
+                .group_by(*keys)
             ).all()
         best: dict[tuple[str, str], tuple[int, int]] = {}
         found = {}

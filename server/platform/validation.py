@@ -4,15 +4,26 @@ client timestamps, paths, and the 400 that names the field."""
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import msgspec
 from litestar.enums import ScopeType
 from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import QueryParameter
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from server.fields import page_url_problem
+from server.fields import LOCALE_PATTERN, PAGE_URL_PATTERN, ROUTE_PATTERN, page_url_problem
 from server.platform.days import DAY_MS, iso
+
+# the query parameters that say which page a request is about (/search, /page-articles, /prompts)
+PageUrlQuery = Annotated[
+    str | None,
+    QueryParameter(max_length=2048, pattern=PAGE_URL_PATTERN, description="The page URL."),
+]
+RouteQuery = Annotated[
+    str | None, QueryParameter(pattern=ROUTE_PATTERN, description="The host's route template.")
+]
+LocaleQuery = Annotated[str | None, QueryParameter(pattern=LOCALE_PATTERN)]
 
 
 def invalid(field: str, message: str) -> ValidationException:

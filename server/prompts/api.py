@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import QueryParameter
 
-from server.fields import LOCALE_PATTERN, PAGE_URL_PATTERN, ROUTE_PATTERN
 from server.platform.admission import Admission
 from server.platform.problems import problem_responses
-from server.platform.validation import check_page_url, invalid
+from server.platform.validation import (
+    LocaleQuery,
+    PageUrlQuery,
+    RouteQuery,
+    check_page_url,
+    invalid,
+)
 from server.prompts.live import LivePrompts
 from server.prompts.schema import Prompt
 
@@ -72,15 +76,9 @@ class PromptsController(Controller):
         request: Request[Any, Any, Any],
         prompts: NamedDependency[LivePrompts],
         admission: NamedDependency[Admission],
-        url: Annotated[
-            str | None,
-            QueryParameter(max_length=2048, pattern=PAGE_URL_PATTERN, description="The page URL."),
-        ] = None,
-        route: Annotated[
-            str | None,
-            QueryParameter(pattern=ROUTE_PATTERN, description="The host's route template."),
-        ] = None,
-        locale: Annotated[str | None, QueryParameter(pattern=LOCALE_PATTERN)] = None,
+        url: PageUrlQuery = None,
+        route: RouteQuery = None,
+        locale: LocaleQuery = None,
     ) -> Response[bytes]:
         """The prompts whose pages match, best first, with triggers, limits and holdout share."""
         if url is None and route is None:
