@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -242,10 +243,7 @@ class DashboardController(Controller):
 
     @get("/", sync_to_thread=True)
     def home(self, screen: NamedDependency[Screen]) -> Response[Any]:
-        def build(scope: Scope) -> dict[str, Any]:
-            return _overview(screen.views, scope)
-
-        return screen.render("admin/index.html", "Overview", build)
+        return screen.render("admin/index.html", "Overview", partial(_overview, screen.views))
 
     @get("/content", sync_to_thread=True)
     def content(self, screen: NamedDependency[Screen]) -> Response[Any]:
@@ -295,10 +293,7 @@ class DashboardController(Controller):
 
     @get("/queue", sync_to_thread=True)
     def queue(self, screen: NamedDependency[Screen]) -> Response[Any]:
-        def build(scope: Scope) -> dict[str, Any]:
-            return _queue(screen.views, scope)
-
-        return screen.render("admin/queue.html", "Queue", build)
+        return screen.render("admin/queue.html", "Queue", partial(_queue, screen.views))
 
     @get("/report", sync_to_thread=True)
     def report(
